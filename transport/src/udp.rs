@@ -1,0 +1,318 @@
+//! SNMP over UDP (RFC 3417 §2), IPv4 and IPv6.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::task::{Context, Poll, ready};
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::ReadBuf;
+use tokio::net::UdpSocket;
+
+use crate::Transport;
+
+/// Settings for a [`UdpTransport`].
+///
+/// A builder: every setter takes `self` and returns `Self`; pass the result
+/// to [`UdpTransport::bind`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use snmux_transport::{UdpConfig, UdpTransport};
+///
+/// # async fn example() -> std::io::Result<()> {
+/// let config = UdpConfig::new()
+///     .bind("[::]:0".parse().expect("literal address"))
+///     .recv_buffer_size(16 * 1024 * 1024);
+/// let transport = UdpTransport::bind(config)?;
+/// println!("receive buffer: {} bytes", transport.recv_buffer_size());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a UdpConfig does nothing until it is passed to UdpTransport::bind"]
+pub struct UdpConfig {
+    bind: SocketAddr,
+    recv_buffer_size: usize,
+    send_buffer_size: usize,
+}
+
+impl UdpConfig {
+    /// Default local address: `0.0.0.0:0` (every IPv4 interface, a port the
+    /// OS picks).
+    pub const DEFAULT_BIND: SocketAddr =
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+
+    /// Default socket receive buffer (`SO_RCVBUF`): 8 MiB.
+    pub const DEFAULT_RECV_BUFFER_SIZE: usize = 8 * 1024 * 1024;
+
+    /// Default socket send buffer (`SO_SNDBUF`): 4 MiB.
+    pub const DEFAULT_SEND_BUFFER_SIZE: usize = 4 * 1024 * 1024;
+
+    /// Settings with every default: bind `0.0.0.0:0`, 8 MiB receive buffer,
+    /// 4 MiB send buffer.
+    pub const fn new() -> Self {
+        Self {
+            bind: Self::DEFAULT_BIND,
+            recv_buffer_size: Self::DEFAULT_RECV_BUFFER_SIZE,
+            send_buffer_size: Self::DEFAULT_SEND_BUFFER_SIZE,
+        }
+    }
+
+    /// Local address to bind. Default `0.0.0.0:0`.
+    ///
+    /// Port 0 lets the OS pick a free port. The unspecified IPv6 address
+    /// (`[::]`) makes a dual-stack socket that also reaches IPv4 targets;
+    /// any other IPv6 address keeps the OS default for `IPV6_V6ONLY`.
+    pub const fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Socket receive buffer (`SO_RCVBUF`) to ask for, in bytes. Default
+    /// 8 MiB; 0 leaves the OS default.
+    ///
+    /// A large buffer absorbs bursts of responses while the receive task is
+    /// busy. The kernel caps the request (on Linux at `net.core.rmem_max`,
+    /// and then reports twice the value it keeps for bookkeeping); a request
+    /// the kernel refuses does not fail [`UdpTransport::bind`]. Read the size
+    /// in force with [`UdpTransport::recv_buffer_size`].
+    pub const fn recv_buffer_size(mut self, bytes: usize) -> Self {
+        self.recv_buffer_size = bytes;
+        self
+    }
+
+    /// Socket send buffer (`SO_SNDBUF`) to ask for, in bytes. Default 4 MiB;
+    /// 0 leaves the OS default.
+    ///
+    /// The kernel caps the request (on Linux at `net.core.wmem_max`); a
+    /// request the kernel refuses does not fail [`UdpTransport::bind`]. Read
+    /// the size in force with [`UdpTransport::send_buffer_size`].
+    pub const fn send_buffer_size(mut self, bytes: usize) -> Self {
+        self.send_buffer_size = bytes;
+        self
+    }
+}
+
+impl Default for UdpConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A [`Transport`] over one UDP socket, IPv4 or IPv6.
+///
+/// On an IPv6 socket, IPv4 targets are sent to their IPv4-mapped address
+/// (`::ffff:a.b.c.d`), and IPv4-mapped source addresses of received
+/// datagrams are reported as [`SocketAddr::V4`], so a response from an IPv4
+/// agent carries the same address the request was sent to. (IPv4 targets
+/// are only reachable from a dual-stack socket, i.e. one bound to `[::]`;
+/// elsewhere the OS refuses the send.) An IPv4 socket refuses IPv6 targets
+/// with `InvalidInput`, except IPv4-mapped ones, which it unmaps.
+///
+/// Receive errors are returned as the OS reports them: on Linux an ICMP port
+/// unreachable for an earlier send surfaces as `ConnectionRefused` on a later
+/// receive, which the caller treats as transient.
+#[derive(Debug)]
+pub struct UdpTransport {
+    socket: UdpSocket,
+    is_v6: bool,
+    recv_buffer_size: usize,
+    send_buffer_size: usize,
+}
+
+impl UdpTransport {
+    /// Opens a UDP socket with the settings of `config`.
+    ///
+    /// The socket is non-blocking and registered with the tokio runtime of
+    /// the caller. Buffer sizes are best effort: a size the kernel refuses is
+    /// logged at debug level and the socket keeps the size it has.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of creating or binding the socket (for example
+    /// `AddrInUse`, or `AddrNotAvailable` for an address of no interface).
+    ///
+    /// # Panics
+    ///
+    /// When called outside a tokio runtime (tokio's
+    /// [`UdpSocket::from_std`] panics there).
+    pub fn bind(config: UdpConfig) -> io::Result<Self> {
+        let addr = config.bind;
+        let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+        socket.set_nonblocking(true)?;
+        if let SocketAddr::V6(v6) = addr {
+            if v6.ip().is_unspecified() {
+                if let Err(error) = socket.set_only_v6(false) {
+                    tracing::debug!(%addr, %error, "cannot make the socket dual-stack");
+                }
+            }
+        }
+        set_buffer_size("SO_RCVBUF", config.recv_buffer_size, |size| {
+            socket.set_recv_buffer_size(size)
+        });
+        set_buffer_size("SO_SNDBUF", config.send_buffer_size, |size| {
+            socket.set_send_buffer_size(size)
+        });
+        socket.bind(&addr.into())?;
+        let recv_buffer_size = read_buffer_size("SO_RCVBUF", socket.recv_buffer_size());
+        let send_buffer_size = read_buffer_size("SO_SNDBUF", socket.send_buffer_size());
+        let socket = UdpSocket::from_std(socket.into())?;
+        tracing::debug!(
+            local_addr = ?socket.local_addr().ok(),
+            recv_buffer_size,
+            send_buffer_size,
+            "UDP transport bound"
+        );
+        Ok(Self {
+            socket,
+            is_v6: addr.is_ipv6(),
+            recv_buffer_size,
+            send_buffer_size,
+        })
+    }
+
+    /// Receive buffer in force, in bytes, as the kernel reported it after
+    /// binding (Linux reports twice the size it accounts for payload); 0 if
+    /// the kernel would not say.
+    pub fn recv_buffer_size(&self) -> usize {
+        self.recv_buffer_size
+    }
+
+    /// Send buffer in force, in bytes, as the kernel reported it after
+    /// binding (Linux reports twice the size it accounts for payload); 0 if
+    /// the kernel would not say.
+    pub fn send_buffer_size(&self) -> usize {
+        self.send_buffer_size
+    }
+
+    /// Sends one datagram to `target`: [`Transport::poll_send_to`] as a
+    /// future.
+    ///
+    /// # Errors
+    ///
+    /// As [`Transport::poll_send_to`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a datagram is either sent whole or not at all.
+    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        crate::send_to(self, buf, target).await
+    }
+
+    /// Receives one datagram into `buf` and returns its length and source:
+    /// [`Transport::poll_recv_from`] as a future. A longer datagram is
+    /// truncated to `buf.len()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Transport::poll_recv_from`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: no datagram is consumed unless the future completes.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        crate::recv_from(self, buf).await
+    }
+
+    /// The address to hand the OS for `target`, in this socket's family.
+    fn os_target(&self, target: SocketAddr) -> io::Result<SocketAddr> {
+        match (self.is_v6, target) {
+            (true, SocketAddr::V4(v4)) => Ok(SocketAddr::V6(SocketAddrV6::new(
+                v4.ip().to_ipv6_mapped(),
+                v4.port(),
+                0,
+                0,
+            ))),
+            (false, SocketAddr::V6(v6)) => match v6.ip().to_ipv4_mapped() {
+                Some(ip) => Ok(SocketAddr::V4(SocketAddrV4::new(ip, v6.port()))),
+                None => Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("cannot send to IPv6 address {target} from an IPv4 socket"),
+                )),
+            },
+            _ => Ok(target),
+        }
+    }
+}
+
+impl Transport for UdpTransport {
+    fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        let target = self.os_target(target)?;
+        self.socket.poll_send_to(cx, buf, target)
+    }
+
+    fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<SocketAddr>> {
+        let source = ready!(self.socket.poll_recv_from(cx, buf))?;
+        Poll::Ready(Ok(unmap_v4(source)))
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+}
+
+/// `::ffff:a.b.c.d:port` as `a.b.c.d:port`; any other address unchanged.
+fn unmap_v4(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(ip) => SocketAddr::V4(SocketAddrV4::new(ip, v6.port())),
+            None => addr,
+        },
+        SocketAddr::V4(_) => addr,
+    }
+}
+
+/// Asks for a buffer size; logs instead of failing. 0 asks for nothing.
+///
+/// socket2 0.5 has no safe `SO_RCVBUFFORCE`/`SO_SNDBUFFORCE`, so the kernel
+/// cap (`net.core.rmem_max`/`wmem_max` on Linux) applies.
+fn set_buffer_size(option: &str, bytes: usize, set: impl FnOnce(usize) -> io::Result<()>) {
+    if bytes == 0 {
+        return;
+    }
+    if let Err(error) = set(bytes) {
+        tracing::debug!(option, requested = bytes, %error, "cannot set socket buffer size");
+    }
+}
+
+/// The size the kernel reports, or 0 (logged) if it will not say.
+fn read_buffer_size(option: &str, size: io::Result<usize>) -> usize {
+    size.unwrap_or_else(|error| {
+        tracing::debug!(option, %error, "cannot read socket buffer size");
+        0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unmap_v4_converts_only_mapped_addresses() {
+        let mapped: SocketAddr = "[::ffff:192.0.2.7]:161".parse().expect("literal");
+        assert_eq!(unmap_v4(mapped), "192.0.2.7:161".parse().expect("literal"));
+        let v6: SocketAddr = "[2001:db8::7]:161".parse().expect("literal");
+        assert_eq!(unmap_v4(v6), v6);
+        let v4: SocketAddr = "192.0.2.7:161".parse().expect("literal");
+        assert_eq!(unmap_v4(v4), v4);
+    }
+
+    #[test]
+    fn config_defaults() {
+        let config = UdpConfig::default();
+        assert_eq!(config, UdpConfig::new());
+        assert_eq!(config.bind, "0.0.0.0:0".parse().expect("literal"));
+        assert_eq!(config.recv_buffer_size, 8 * 1024 * 1024);
+        assert_eq!(config.send_buffer_size, 4 * 1024 * 1024);
+    }
+}

@@ -1,0 +1,162 @@
+//! `UdpTransport` over the loopback interfaces.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use snmux_transport::{Transport, UdpConfig, UdpTransport};
+
+/// `EAFNOSUPPORT` on Linux: the host has no IPv6 at all.
+const EAFNOSUPPORT: i32 = 97;
+
+/// Longest a loopback datagram may take before the test fails.
+const LOOPBACK_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().expect("literal address")
+}
+
+fn bind(local: &str) -> io::Result<UdpTransport> {
+    UdpTransport::bind(UdpConfig::new().bind(addr(local)))
+}
+
+/// Receives one datagram or fails the test after `LOOPBACK_TIMEOUT`.
+async fn recv(transport: &UdpTransport) -> (Vec<u8>, SocketAddr) {
+    let mut buf = [0; 2048];
+    let (len, from) = tokio::time::timeout(LOOPBACK_TIMEOUT, transport.recv_from(&mut buf))
+        .await
+        .expect("datagram within the timeout")
+        .expect("recv_from");
+    (buf[..len].to_vec(), from)
+}
+
+/// Binds `local`, or returns `None` (and says so) when the host has no such
+/// address, e.g. no IPv6 loopback in a container.
+fn bind_or_skip(local: &str) -> Option<UdpTransport> {
+    match bind(local) {
+        Ok(transport) => Some(transport),
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::AddrNotAvailable | io::ErrorKind::Unsupported
+            ) || error.raw_os_error() == Some(EAFNOSUPPORT) =>
+        {
+            eprintln!("skipped: cannot bind {local}: {error}");
+            None
+        }
+        Err(error) => panic!("bind {local}: {error}"),
+    }
+}
+
+#[tokio::test]
+async fn ipv4_loopback_round_trip() {
+    let a = bind("127.0.0.1:0").expect("bind a");
+    let b = bind("127.0.0.1:0").expect("bind b");
+    let (a_addr, b_addr) = (a.local_addr().expect("a"), b.local_addr().expect("b"));
+
+    assert_eq!(a.send_to(b"request", b_addr).await.expect("send"), 7);
+    assert_eq!(recv(&b).await, (b"request".to_vec(), a_addr));
+
+    b.send_to(b"response", a_addr).await.expect("send back");
+    assert_eq!(recv(&a).await, (b"response".to_vec(), b_addr));
+}
+
+#[tokio::test]
+async fn ipv6_loopback_round_trip() {
+    let (Some(a), Some(b)) = (bind_or_skip("[::1]:0"), bind_or_skip("[::1]:0")) else {
+        return;
+    };
+    let (a_addr, b_addr) = (a.local_addr().expect("a"), b.local_addr().expect("b"));
+    assert!(a_addr.is_ipv6() && b_addr.is_ipv6());
+
+    a.send_to(b"request", b_addr).await.expect("send");
+    assert_eq!(recv(&b).await, (b"request".to_vec(), a_addr));
+
+    b.send_to(b"response", a_addr).await.expect("send back");
+    assert_eq!(recv(&a).await, (b"response".to_vec(), b_addr));
+}
+
+#[tokio::test]
+async fn dual_stack_socket_talks_to_ipv4_with_ipv4_addresses() {
+    let Some(dual) = bind_or_skip("[::]:0") else {
+        return;
+    };
+    let v4 = bind("127.0.0.1:0").expect("bind v4");
+    let v4_addr = v4.local_addr().expect("v4 addr");
+    let dual_port = dual.local_addr().expect("dual addr").port();
+
+    // An IPv4 target on the IPv6 socket goes out as ::ffff:127.0.0.1.
+    dual.send_to(b"request", v4_addr)
+        .await
+        .expect("send to IPv4");
+    let (payload, from) = recv(&v4).await;
+    assert_eq!(payload, b"request");
+    assert_eq!(from, SocketAddr::from(([127, 0, 0, 1], dual_port)));
+
+    // The response's source is reported as V4, equal to the target used.
+    v4.send_to(b"response", from).await.expect("send back");
+    let (payload, from) = recv(&dual).await;
+    assert_eq!(payload, b"response");
+    assert!(from.is_ipv4(), "v4-mapped source not unmapped: {from}");
+    assert_eq!(from, v4_addr);
+}
+
+#[tokio::test]
+async fn ipv4_socket_refuses_ipv6_targets_but_accepts_v4_mapped() {
+    let a = bind("127.0.0.1:0").expect("bind a");
+    let b = bind("127.0.0.1:0").expect("bind b");
+    let b_port = b.local_addr().expect("b").port();
+
+    let error = a
+        .send_to(b"x", addr(&format!("[::1]:{b_port}")))
+        .await
+        .expect_err("IPv6 target from an IPv4 socket");
+    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+
+    a.send_to(b"mapped", addr(&format!("[::ffff:127.0.0.1]:{b_port}")))
+        .await
+        .expect("v4-mapped target");
+    assert_eq!(recv(&b).await.0, b"mapped");
+}
+
+#[tokio::test]
+async fn truncates_long_datagrams() {
+    let a = bind("127.0.0.1:0").expect("bind a");
+    let b = bind("127.0.0.1:0").expect("bind b");
+    a.send_to(b"0123456789", b.local_addr().expect("b"))
+        .await
+        .expect("send");
+    let mut buf = [0; 4];
+    let (len, _) = tokio::time::timeout(LOOPBACK_TIMEOUT, b.recv_from(&mut buf))
+        .await
+        .expect("datagram within the timeout")
+        .expect("recv_from");
+    assert_eq!(&buf[..len], b"0123");
+}
+
+#[tokio::test]
+async fn buffer_sizes_are_reported() {
+    let transport = UdpTransport::bind(UdpConfig::default()).expect("bind");
+    let (recv, send) = (transport.recv_buffer_size(), transport.send_buffer_size());
+    eprintln!(
+        "asked for {} B receive / {} B send buffer, kernel reports {recv} B / {send} B",
+        UdpConfig::DEFAULT_RECV_BUFFER_SIZE,
+        UdpConfig::DEFAULT_SEND_BUFFER_SIZE,
+    );
+    assert!(recv > 0, "receive buffer size");
+    assert!(send > 0, "send buffer size");
+
+    // Asking for more never yields less than the OS default.
+    let small = UdpTransport::bind(UdpConfig::new().recv_buffer_size(0).send_buffer_size(0))
+        .expect("bind with OS defaults");
+    assert!(recv >= small.recv_buffer_size(), "{recv} < OS default");
+    assert!(send >= small.send_buffer_size(), "{send} < OS default");
+}
+
+#[tokio::test]
+async fn reports_bind_errors() {
+    let a = bind("127.0.0.1:0").expect("bind a");
+    let taken = a.local_addr().expect("a");
+    let error = UdpTransport::bind(UdpConfig::new().bind(taken)).expect_err("port in use");
+    assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
+}
