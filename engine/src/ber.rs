@@ -1,0 +1,561 @@
+//! The subset of BER that SNMP uses (RFC 3417 §8, X.690 §8).
+//!
+//! The decoder reads borrowed bytes and is lenient where real agents are
+//! sloppy but the meaning is clear: long-form and non-minimal lengths,
+//! non-minimal INTEGERs, zero-length INTEGERs, unsigned application types
+//! without their leading zero byte. Everything else is a [`DecodeError`]
+//! with the offset of the offending byte. The encoder is canonical: minimal
+//! lengths and signed-minimal INTEGERs.
+
+use std::fmt;
+
+use bytes::{BufMut, BytesMut};
+
+use crate::Oid;
+use crate::oid::MAX_OID_LEN;
+
+pub(crate) const TAG_INTEGER: u8 = 0x02;
+pub(crate) const TAG_OCTET_STRING: u8 = 0x04;
+pub(crate) const TAG_NULL: u8 = 0x05;
+pub(crate) const TAG_OID: u8 = 0x06;
+pub(crate) const TAG_SEQUENCE: u8 = 0x30;
+pub(crate) const TAG_IP_ADDRESS: u8 = 0x40;
+pub(crate) const TAG_COUNTER32: u8 = 0x41;
+pub(crate) const TAG_GAUGE32: u8 = 0x42;
+pub(crate) const TAG_TIMETICKS: u8 = 0x43;
+pub(crate) const TAG_OPAQUE: u8 = 0x44;
+pub(crate) const TAG_COUNTER64: u8 = 0x46;
+pub(crate) const TAG_NO_SUCH_OBJECT: u8 = 0x80;
+pub(crate) const TAG_NO_SUCH_INSTANCE: u8 = 0x81;
+pub(crate) const TAG_END_OF_MIB_VIEW: u8 = 0x82;
+
+/// A message that could not be decoded: what was wrong, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} at byte {offset}")]
+pub struct DecodeError {
+    /// What was wrong.
+    pub kind: DecodeErrorKind,
+    /// The offset in the message of the element that was wrong.
+    pub offset: usize,
+}
+
+/// What was wrong with a message that could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The message ends inside an element.
+    Truncated,
+    /// An element has another tag than the syntax requires there.
+    UnexpectedTag {
+        /// The tag the syntax requires.
+        expected: u8,
+        /// The tag found.
+        found: u8,
+    },
+    /// A varbind value has a tag that is no SMI type.
+    UnknownValueTag(u8),
+    /// A PDU tag that RFC 3416 does not define.
+    UnknownPduType(u8),
+    /// The indefinite length form, which SNMP forbids (RFC 3417 §8).
+    IndefiniteLength,
+    /// A length that does not fit in four bytes.
+    LengthOverflow,
+    /// An integer too large for its type.
+    IntegerOverflow,
+    /// An OBJECT IDENTIFIER with a truncated or too large sub-identifier.
+    InvalidOid,
+    /// An OBJECT IDENTIFIER of more than 128 sub-identifiers.
+    OidTooLong,
+    /// An IpAddress that is not four bytes long.
+    InvalidIpAddress,
+    /// A NULL or exception with contents.
+    InvalidNull,
+    /// A version number this codec does not handle.
+    UnknownVersion(i64),
+    /// Bytes left over inside a constructed element.
+    TrailingData,
+}
+
+impl fmt::Display for DecodeErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated => f.write_str("truncated element"),
+            Self::UnexpectedTag { expected, found } => {
+                write!(f, "expected tag {expected:#04x}, found {found:#04x}")
+            }
+            Self::UnknownValueTag(t) => write!(f, "unknown value tag {t:#04x}"),
+            Self::UnknownPduType(t) => write!(f, "unknown PDU tag {t:#04x}"),
+            Self::IndefiniteLength => f.write_str("indefinite length"),
+            Self::LengthOverflow => f.write_str("length too large"),
+            Self::IntegerOverflow => f.write_str("integer out of range"),
+            Self::InvalidOid => f.write_str("invalid OBJECT IDENTIFIER"),
+            Self::OidTooLong => f.write_str("OBJECT IDENTIFIER longer than 128 sub-identifiers"),
+            Self::InvalidIpAddress => f.write_str("IpAddress not 4 bytes long"),
+            Self::InvalidNull => f.write_str("NULL with contents"),
+            Self::UnknownVersion(v) => write!(f, "unknown SNMP version {v}"),
+            Self::TrailingData => f.write_str("trailing data"),
+        }
+    }
+}
+
+/// One element: its tag, where it starts, and where its contents are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tlv<'a> {
+    pub(crate) tag: u8,
+    /// Offset of the tag byte in the whole message.
+    pub(crate) offset: usize,
+    /// Offset of the contents in the whole message.
+    pub(crate) start: usize,
+    pub(crate) content: &'a [u8],
+}
+
+impl<'a> Tlv<'a> {
+    pub(crate) fn err(&self, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError {
+            kind,
+            offset: self.offset,
+        }
+    }
+
+    pub(crate) fn expect(self, tag: u8) -> Result<Self, DecodeError> {
+        if self.tag == tag {
+            Ok(self)
+        } else {
+            Err(self.err(DecodeErrorKind::UnexpectedTag {
+                expected: tag,
+                found: self.tag,
+            }))
+        }
+    }
+
+    /// A reader over the contents of a constructed element.
+    pub(crate) fn reader(&self) -> Reader<'a> {
+        Reader {
+            buf: self.content,
+            base: self.start,
+            pos: 0,
+        }
+    }
+
+    pub(crate) fn i64(&self) -> Result<i64, DecodeError> {
+        decode_signed(self.content).ok_or_else(|| self.err(DecodeErrorKind::IntegerOverflow))
+    }
+
+    pub(crate) fn i32(&self) -> Result<i32, DecodeError> {
+        i32::try_from(self.i64()?).map_err(|_| self.err(DecodeErrorKind::IntegerOverflow))
+    }
+
+    pub(crate) fn u32(&self) -> Result<u32, DecodeError> {
+        decode_unsigned(self.content, 4)
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| self.err(DecodeErrorKind::IntegerOverflow))
+    }
+
+    pub(crate) fn u64(&self) -> Result<u64, DecodeError> {
+        decode_unsigned(self.content, 8).ok_or_else(|| self.err(DecodeErrorKind::IntegerOverflow))
+    }
+
+    pub(crate) fn oid(&self) -> Result<Oid, DecodeError> {
+        decode_oid(self.content).map_err(|kind| self.err(kind))
+    }
+
+    pub(crate) fn null(&self) -> Result<(), DecodeError> {
+        if self.content.is_empty() {
+            Ok(())
+        } else {
+            Err(self.err(DecodeErrorKind::InvalidNull))
+        }
+    }
+}
+
+/// A cursor over the contents of a constructed element.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    /// Offset of `buf[0]` in the whole message, for error offsets.
+    base: usize,
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Self {
+            buf,
+            base: 0,
+            pos: 0,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    fn err(&self, kind: DecodeErrorKind, at: usize) -> DecodeError {
+        DecodeError {
+            kind,
+            offset: self.base + at,
+        }
+    }
+
+    /// Reads one element.
+    #[inline]
+    pub(crate) fn tlv(&mut self) -> Result<Tlv<'a>, DecodeError> {
+        let offset = self.pos;
+        let buf = self.buf;
+        let Some(&tag) = buf.get(offset) else {
+            return Err(self.err(DecodeErrorKind::Truncated, offset));
+        };
+        // Multi-byte tags (low bits 0x1f) are no SNMP type; they are
+        // reported as unexpected by whoever reads the tag.
+        let Some(&first) = buf.get(offset + 1) else {
+            return Err(self.err(DecodeErrorKind::Truncated, offset));
+        };
+        let (len, header) = if first < 0x80 {
+            (usize::from(first), 2)
+        } else if first == 0x80 {
+            return Err(self.err(DecodeErrorKind::IndefiniteLength, offset));
+        } else {
+            let n = usize::from(first & 0x7f);
+            let Some(bytes) = buf.get(offset + 2..offset + 2 + n) else {
+                return Err(self.err(DecodeErrorKind::Truncated, offset));
+            };
+            // Non-minimal long forms (leading zero bytes) are legal BER.
+            let significant = bytes.iter().skip_while(|&&b| b == 0).count();
+            if significant > 4 {
+                return Err(self.err(DecodeErrorKind::LengthOverflow, offset));
+            }
+            let len = bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            (len, 2 + n)
+        };
+        let start = offset + header;
+        let Some(content) = start.checked_add(len).and_then(|end| buf.get(start..end)) else {
+            return Err(self.err(DecodeErrorKind::Truncated, offset));
+        };
+        self.pos = start + len;
+        Ok(Tlv {
+            tag,
+            offset: self.base + offset,
+            start: self.base + start,
+            content,
+        })
+    }
+
+    /// Reads one element that must have tag `tag`.
+    #[inline]
+    pub(crate) fn expect(&mut self, tag: u8) -> Result<Tlv<'a>, DecodeError> {
+        self.tlv()?.expect(tag)
+    }
+
+    /// Fails if anything is left.
+    pub(crate) fn finish(&self) -> Result<(), DecodeError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(self.err(DecodeErrorKind::TrailingData, self.pos))
+        }
+    }
+}
+
+/// A two's complement integer of any length whose value fits in an `i64`.
+/// Redundant leading bytes (0x00 before a positive, 0xff before a negative
+/// byte) are accepted; an empty integer is 0.
+fn decode_signed(content: &[u8]) -> Option<i64> {
+    let mut c = content;
+    while c.len() > 1 && ((c[0] == 0 && c[1] & 0x80 == 0) || (c[0] == 0xff && c[1] & 0x80 != 0)) {
+        c = &c[1..];
+    }
+    if c.len() > 8 {
+        return None;
+    }
+    let init: i64 = if c.first().is_some_and(|b| b & 0x80 != 0) {
+        -1
+    } else {
+        0
+    };
+    Some(c.iter().fold(init, |acc, &b| (acc << 8) | i64::from(b)))
+}
+
+/// An unsigned integer of at most `max` significant bytes. Leading zero
+/// bytes are skipped; a first byte with the high bit set is read as
+/// unsigned, as agents that forget the leading zero mean it.
+fn decode_unsigned(content: &[u8], max: usize) -> Option<u64> {
+    let start = content
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(content.len());
+    let c = &content[start..];
+    if c.len() > max {
+        return None;
+    }
+    Some(c.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+}
+
+fn decode_oid(content: &[u8]) -> Result<Oid, DecodeErrorKind> {
+    let mut oid = Oid::empty();
+    let mut acc: u64 = 0;
+    let mut in_arc = false;
+    for &b in content {
+        acc = (acc << 7) | u64::from(b & 0x7f);
+        if acc > u64::from(u32::MAX) + 80 {
+            return Err(DecodeErrorKind::InvalidOid);
+        }
+        in_arc = true;
+        if b & 0x80 == 0 {
+            if oid.is_empty() {
+                let (first, second) = match acc {
+                    0..40 => (0, acc),
+                    40..80 => (1, acc - 40),
+                    _ => (2, acc - 80),
+                };
+                oid.push(first);
+                oid.push(u32::try_from(second).map_err(|_| DecodeErrorKind::InvalidOid)?);
+            } else {
+                if oid.len() >= MAX_OID_LEN {
+                    return Err(DecodeErrorKind::OidTooLong);
+                }
+                oid.push(u32::try_from(acc).map_err(|_| DecodeErrorKind::InvalidOid)?);
+            }
+            acc = 0;
+            in_arc = false;
+        }
+    }
+    if in_arc {
+        return Err(DecodeErrorKind::InvalidOid);
+    }
+    Ok(oid)
+}
+
+// ---------------------------------------------------------------------
+// Encoding: callers compute content lengths first, then write forward.
+
+/// Bytes taken by a definite length in minimal form.
+#[inline]
+pub(crate) fn len_len(len: usize) -> usize {
+    match len {
+        0..0x80 => 1,
+        0x80..0x100 => 2,
+        0x100..0x1_0000 => 3,
+        0x1_0000..0x100_0000 => 4,
+        _ => 5,
+    }
+}
+
+/// Bytes taken by an element whose contents take `content` bytes.
+#[inline]
+pub(crate) fn tlv_len(content: usize) -> usize {
+    1 + len_len(content) + content
+}
+
+#[inline]
+pub(crate) fn put_header(buf: &mut BytesMut, tag: u8, len: usize) {
+    buf.put_u8(tag);
+    match len_len(len) {
+        1 => buf.put_u8(len as u8),
+        n => {
+            buf.put_u8(0x80 | (n - 1) as u8);
+            for i in (0..n - 1).rev() {
+                buf.put_u8((len >> (8 * i)) as u8);
+            }
+        }
+    }
+}
+
+/// Content bytes of a signed-minimal INTEGER.
+#[inline]
+pub(crate) fn int_len(v: i64) -> usize {
+    let mut n = 1;
+    while n < 8 {
+        let shift = 8 * n - 1;
+        let top = v >> shift;
+        if top == 0 || top == -1 {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+#[inline]
+pub(crate) fn put_int(buf: &mut BytesMut, tag: u8, v: i64) {
+    let n = int_len(v);
+    buf.put_u8(tag);
+    buf.put_u8(n as u8);
+    for i in (0..n).rev() {
+        buf.put_u8((v >> (8 * i)) as u8);
+    }
+}
+
+/// Content bytes of an unsigned integer with a leading zero byte when its
+/// high bit is set (so it reads as positive).
+#[inline]
+pub(crate) fn uint_len(v: u64) -> usize {
+    let bits = 64 - v.leading_zeros() as usize;
+    bits / 8 + 1
+}
+
+#[inline]
+pub(crate) fn put_uint(buf: &mut BytesMut, tag: u8, v: u64) {
+    let n = uint_len(v);
+    buf.put_u8(tag);
+    buf.put_u8(n as u8);
+    for i in (0..n).rev() {
+        buf.put_u8(if i >= 8 { 0 } else { (v >> (8 * i)) as u8 });
+    }
+}
+
+#[inline]
+fn arc_len(v: u64) -> usize {
+    let bits = (64 - v.leading_zeros() as usize).max(1);
+    bits.div_ceil(7)
+}
+
+fn put_arc(buf: &mut BytesMut, v: u64) {
+    let n = arc_len(v);
+    for i in (0..n).rev() {
+        let b = ((v >> (7 * i)) & 0x7f) as u8;
+        buf.put_u8(if i == 0 { b } else { b | 0x80 });
+    }
+}
+
+/// The first encoded sub-identifier: `first * 40 + second`.
+fn first_arc(oid: &Oid) -> Option<u64> {
+    match oid.arcs() {
+        [] => None,
+        [a] => Some(u64::from(*a) * 40),
+        [a, b, ..] => Some(u64::from(*a) * 40 + u64::from(*b)),
+    }
+}
+
+pub(crate) fn oid_len(oid: &Oid) -> usize {
+    let Some(first) = first_arc(oid) else {
+        return 0;
+    };
+    arc_len(first)
+        + oid
+            .arcs()
+            .iter()
+            .skip(2)
+            .map(|&a| arc_len(u64::from(a)))
+            .sum::<usize>()
+}
+
+pub(crate) fn put_oid(buf: &mut BytesMut, tag: u8, oid: &Oid) {
+    put_header(buf, tag, oid_len(oid));
+    if let Some(first) = first_arc(oid) {
+        put_arc(buf, first);
+        for &a in oid.arcs().iter().skip(2) {
+            put_arc(buf, u64::from(a));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(bytes: &[u8]) -> Option<i64> {
+        decode_signed(bytes)
+    }
+
+    #[test]
+    fn signed_integers() {
+        assert_eq!(int(&[]), Some(0));
+        assert_eq!(int(&[0x7f]), Some(127));
+        assert_eq!(int(&[0x80]), Some(-128));
+        assert_eq!(int(&[0x00, 0x80]), Some(128));
+        assert_eq!(
+            int(&[0xff, 0xff, 0xff, 0xff, 0xfe]),
+            Some(-2),
+            "non-minimal"
+        );
+        assert_eq!(int(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Some(1), "non-minimal");
+        assert_eq!(int(&[1, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        for v in [
+            0i64,
+            1,
+            -1,
+            127,
+            128,
+            -128,
+            -129,
+            255,
+            256,
+            i32::MAX as i64,
+            i32::MIN as i64,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let mut b = BytesMut::new();
+            put_int(&mut b, TAG_INTEGER, v);
+            assert_eq!(usize::from(b[1]), b.len() - 2);
+            assert_eq!(int(&b[2..]), Some(v), "{v}");
+            assert_eq!(int_len(v), b.len() - 2);
+        }
+    }
+
+    #[test]
+    fn unsigned_integers() {
+        assert_eq!(
+            decode_unsigned(&[0xff, 0xff, 0xff, 0xff], 4),
+            Some(u32::MAX as u64)
+        );
+        assert_eq!(
+            decode_unsigned(&[0x00, 0xff, 0xff, 0xff, 0xff], 4),
+            Some(u32::MAX as u64)
+        );
+        assert_eq!(decode_unsigned(&[0x01, 0, 0, 0, 0], 4), None);
+        for v in [0u64, 1, 127, 128, 255, 256, u32::MAX as u64, u64::MAX] {
+            let mut b = BytesMut::new();
+            put_uint(&mut b, TAG_COUNTER64, v);
+            assert_eq!(decode_unsigned(&b[2..], 8), Some(v));
+            assert_eq!(b[2] & 0x80, 0, "positive in strict BER");
+        }
+    }
+
+    #[test]
+    fn lengths() {
+        for len in [0usize, 1, 127, 128, 255, 256, 65535, 65536, 1 << 24] {
+            let mut b = BytesMut::new();
+            put_header(&mut b, TAG_OCTET_STRING, len);
+            b.resize(b.len() + len, 0);
+            let tlv = Reader::new(&b).tlv().unwrap();
+            assert_eq!(tlv.content.len(), len);
+            assert_eq!(tlv_len(len), b.len());
+        }
+        // Non-minimal long form.
+        let b = [0x04, 0x84, 0, 0, 0, 2, b'h', b'i'];
+        assert_eq!(Reader::new(&b).tlv().unwrap().content, b"hi");
+        let e = Reader::new(&[0x04, 0x80, 0, 0]).tlv().unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::IndefiniteLength);
+        let e = Reader::new(&[0x04, 0x85, 1, 0, 0, 0, 0]).tlv().unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::LengthOverflow);
+        let e = Reader::new(&[0x04, 0x84, 0xff, 0xff, 0xff, 0xff])
+            .tlv()
+            .unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::Truncated);
+    }
+
+    #[test]
+    fn oids() {
+        let o: Oid = "1.3.6.1.4.1.2680.1.2.7.3.2.0".parse().unwrap();
+        let mut b = BytesMut::new();
+        put_oid(&mut b, TAG_OID, &o);
+        assert_eq!(
+            &b[..],
+            &[6, 13, 0x2b, 6, 1, 4, 1, 0x94, 0x78, 1, 2, 7, 3, 2, 0]
+        );
+        assert_eq!(decode_oid(&b[2..]).unwrap(), o);
+        let o: Oid = "2.999.4294967295".parse().unwrap();
+        let mut b = BytesMut::new();
+        put_oid(&mut b, TAG_OID, &o);
+        assert_eq!(decode_oid(&b[2..]).unwrap(), o);
+        assert_eq!(decode_oid(&[0x2b, 0x86]), Err(DecodeErrorKind::InvalidOid));
+        assert_eq!(
+            decode_oid(&[0x2b, 0x90, 0x80, 0x80, 0x80, 0x80, 0]),
+            Err(DecodeErrorKind::InvalidOid)
+        );
+        assert_eq!(decode_oid(&[]).unwrap(), Oid::empty());
+    }
+}

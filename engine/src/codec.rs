@@ -1,0 +1,451 @@
+//! Encoding and decoding of community-based messages (RFC 1157 §4,
+//! RFC 1901 §3, RFC 3416 §3).
+
+use std::net::Ipv4Addr;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::ber::*;
+use crate::{
+    AnyPdu, DecodeError, DecodeErrorKind, Message, Pdu, PduType, TrapV1Pdu, Value, VarBind, Version,
+};
+
+impl Message {
+    /// A message with a PDU other than SNMPv1's Trap.
+    pub fn new(version: Version, community: impl Into<Bytes>, pdu: Pdu) -> Self {
+        Self {
+            version,
+            community: community.into(),
+            pdu: AnyPdu::Pdu(pdu),
+        }
+    }
+
+    /// The number of bytes [`Message::encode`] writes.
+    pub fn encoded_len(&self) -> usize {
+        tlv_len(self.content_len())
+    }
+
+    fn content_len(&self) -> usize {
+        tlv_len(int_len(self.version.wire().into()))
+            + tlv_len(self.community.len())
+            + tlv_len(pdu_content_len(&self.pdu))
+    }
+
+    /// Appends the BER encoding of the message to `buf`.
+    ///
+    /// The encoding is canonical: minimal lengths, signed-minimal integers.
+    pub fn encode(&self, buf: &mut BytesMut) {
+        buf.reserve(self.encoded_len());
+        put_header(buf, TAG_SEQUENCE, self.content_len());
+        put_int(buf, TAG_INTEGER, self.version.wire().into());
+        put_header(buf, TAG_OCTET_STRING, self.community.len());
+        buf.put_slice(&self.community);
+        encode_pdu(buf, &self.pdu);
+    }
+
+    /// The encoded message as `Bytes`.
+    pub fn to_bytes(&self) -> Bytes {
+        let mut buf = BytesMut::with_capacity(self.encoded_len());
+        self.encode(&mut buf);
+        buf.freeze()
+    }
+
+    /// Decodes an SNMPv1 or SNMPv2c message.
+    ///
+    /// OctetString and Opaque values share the memory of `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] if the message is not well-formed BER of RFC 3416's
+    /// syntax, or its version is not 0 or 1.
+    pub fn decode(bytes: &Bytes) -> Result<Message, DecodeError> {
+        let header = MessageHeader::decode(bytes)?;
+        let pdu = match header.trap {
+            None => AnyPdu::Pdu(Pdu {
+                pdu_type: header.pdu_type,
+                request_id: header.request_id,
+                error_status: header.error_status,
+                error_index: header.error_index,
+                varbinds: header.varbinds(bytes)?,
+            }),
+            Some(reader) => AnyPdu::TrapV1(decode_trap_v1(reader, bytes)?),
+        };
+        Ok(Message {
+            version: header.version,
+            community: bytes.slice_ref(header.community),
+            pdu,
+        })
+    }
+}
+
+/// The outer fields of a community-based message, read without allocating:
+/// what the dispatcher needs to find and check the request a response
+/// answers. The varbinds are decoded on demand.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageHeader<'a> {
+    /// The message version ([`Version::V1`] or [`Version::V2c`]).
+    pub version: Version,
+    /// The community, as sent.
+    pub community: &'a [u8],
+    /// The PDU type.
+    pub pdu_type: PduType,
+    /// request-id (0 for an SNMPv1 Trap).
+    pub request_id: i32,
+    /// error-status (non-repeaters for GetBulkRequest).
+    pub error_status: i32,
+    /// error-index (max-repetitions for GetBulkRequest).
+    pub error_index: i32,
+    varbinds: Reader<'a>,
+    trap: Option<Reader<'a>>,
+}
+
+impl<'a> MessageHeader<'a> {
+    /// Reads the outer fields of an SNMPv1 or SNMPv2c message.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] if the outer fields are malformed, the version is not
+    /// 0 or 1 (SNMPv3 messages are [`DecodeErrorKind::UnknownVersion`]
+    /// here), or the PDU tag is unknown.
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        // Bytes after the message are ignored, as net-snmp does.
+        let mut outer = Reader::new(bytes);
+        let msg = outer.expect(TAG_SEQUENCE)?;
+        let mut r = msg.reader();
+        let version_tlv = r.expect(TAG_INTEGER)?;
+        let version_num = version_tlv.i64()?;
+        let version = match Version::from_wire(version_num) {
+            Some(v @ (Version::V1 | Version::V2c)) => v,
+            _ => return Err(version_tlv.err(DecodeErrorKind::UnknownVersion(version_num))),
+        };
+        let community = r.expect(TAG_OCTET_STRING)?.content;
+        let pdu = r.tlv()?;
+        let pdu_type = PduType::from_tag(pdu.tag)
+            .ok_or_else(|| pdu.err(DecodeErrorKind::UnknownPduType(pdu.tag)))?;
+        let mut p = pdu.reader();
+        if pdu_type == PduType::TrapV1 {
+            return Ok(Self {
+                version,
+                community,
+                pdu_type,
+                request_id: 0,
+                error_status: 0,
+                error_index: 0,
+                varbinds: Reader::new(&[]),
+                trap: Some(p),
+            });
+        }
+        let request_id = p.expect(TAG_INTEGER)?.i32()?;
+        let error_status = p.expect(TAG_INTEGER)?.i32()?;
+        let error_index = p.expect(TAG_INTEGER)?.i32()?;
+        let varbinds = p.expect(TAG_SEQUENCE)?.reader();
+        Ok(Self {
+            version,
+            community,
+            pdu_type,
+            request_id,
+            error_status,
+            error_index,
+            varbinds,
+            trap: None,
+        })
+    }
+
+    /// Decodes the variable-bindings. `bytes` must be the buffer the header
+    /// was decoded from; OctetString and Opaque values share its memory.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] if a varbind is malformed.
+    pub fn varbinds(&self, bytes: &Bytes) -> Result<Vec<VarBind>, DecodeError> {
+        decode_varbinds(self.varbinds, bytes)
+    }
+}
+
+pub(crate) fn decode_varbinds(
+    mut r: Reader<'_>,
+    bytes: &Bytes,
+) -> Result<Vec<VarBind>, DecodeError> {
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let mut vb = r.expect(TAG_SEQUENCE)?.reader();
+        let oid = vb.expect(TAG_OID)?.oid()?;
+        let value = decode_value(vb.tlv()?, bytes)?;
+        vb.finish()?;
+        out.push(VarBind { oid, value });
+    }
+    Ok(out)
+}
+
+fn slice(bytes: &Bytes, tlv: &Tlv<'_>) -> Bytes {
+    bytes.slice(tlv.start..tlv.start + tlv.content.len())
+}
+
+pub(crate) fn decode_value(tlv: Tlv<'_>, bytes: &Bytes) -> Result<Value, DecodeError> {
+    Ok(match tlv.tag {
+        TAG_INTEGER => Value::Integer(tlv.i32()?),
+        TAG_OCTET_STRING => Value::OctetString(slice(bytes, &tlv)),
+        TAG_NULL => {
+            tlv.null()?;
+            Value::Null
+        }
+        TAG_OID => Value::ObjectIdentifier(tlv.oid()?),
+        TAG_IP_ADDRESS => Value::IpAddress(ipv4(&tlv)?),
+        TAG_COUNTER32 => Value::Counter32(tlv.u32()?),
+        TAG_GAUGE32 => Value::Gauge32(tlv.u32()?),
+        TAG_TIMETICKS => Value::TimeTicks(tlv.u32()?),
+        TAG_OPAQUE => Value::Opaque(slice(bytes, &tlv)),
+        TAG_COUNTER64 => Value::Counter64(tlv.u64()?),
+        TAG_NO_SUCH_OBJECT => {
+            tlv.null()?;
+            Value::NoSuchObject
+        }
+        TAG_NO_SUCH_INSTANCE => {
+            tlv.null()?;
+            Value::NoSuchInstance
+        }
+        TAG_END_OF_MIB_VIEW => {
+            tlv.null()?;
+            Value::EndOfMibView
+        }
+        other => return Err(tlv.err(DecodeErrorKind::UnknownValueTag(other))),
+    })
+}
+
+fn ipv4(tlv: &Tlv<'_>) -> Result<Ipv4Addr, DecodeError> {
+    <[u8; 4]>::try_from(tlv.content)
+        .map(Ipv4Addr::from)
+        .map_err(|_| tlv.err(DecodeErrorKind::InvalidIpAddress))
+}
+
+fn decode_trap_v1(mut r: Reader<'_>, bytes: &Bytes) -> Result<TrapV1Pdu, DecodeError> {
+    let enterprise = r.expect(TAG_OID)?.oid()?;
+    let agent_addr = ipv4(&r.expect(TAG_IP_ADDRESS)?)?;
+    let generic_trap = r.expect(TAG_INTEGER)?.i32()?;
+    let specific_trap = r.expect(TAG_INTEGER)?.i32()?;
+    let time_stamp = r.expect(TAG_TIMETICKS)?.u32()?;
+    let varbinds = decode_varbinds(r.expect(TAG_SEQUENCE)?.reader(), bytes)?;
+    Ok(TrapV1Pdu {
+        enterprise,
+        agent_addr,
+        generic_trap,
+        specific_trap,
+        time_stamp,
+        varbinds,
+    })
+}
+
+// ---------------------------------------------------------------------
+// Encoding
+
+fn value_content_len(v: &Value) -> usize {
+    match v {
+        Value::Integer(i) => int_len((*i).into()),
+        Value::OctetString(b) | Value::Opaque(b) => b.len(),
+        Value::Null | Value::NoSuchObject | Value::NoSuchInstance | Value::EndOfMibView => 0,
+        Value::ObjectIdentifier(o) => oid_len(o),
+        Value::IpAddress(_) => 4,
+        Value::Counter32(u) | Value::Gauge32(u) | Value::TimeTicks(u) => uint_len((*u).into()),
+        Value::Counter64(u) => uint_len(*u),
+    }
+}
+
+fn varbind_content_len(vb: &VarBind) -> usize {
+    tlv_len(oid_len(&vb.oid)) + tlv_len(value_content_len(&vb.value))
+}
+
+fn varbinds_content_len(vbs: &[VarBind]) -> usize {
+    vbs.iter().map(|vb| tlv_len(varbind_content_len(vb))).sum()
+}
+
+fn pdu_content_len(pdu: &AnyPdu) -> usize {
+    match pdu {
+        AnyPdu::Pdu(p) => {
+            tlv_len(int_len(p.request_id.into()))
+                + tlv_len(int_len(p.error_status.into()))
+                + tlv_len(int_len(p.error_index.into()))
+                + tlv_len(varbinds_content_len(&p.varbinds))
+        }
+        AnyPdu::TrapV1(t) => {
+            tlv_len(oid_len(&t.enterprise))
+                + tlv_len(4)
+                + tlv_len(int_len(t.generic_trap.into()))
+                + tlv_len(int_len(t.specific_trap.into()))
+                + tlv_len(uint_len(t.time_stamp.into()))
+                + tlv_len(varbinds_content_len(&t.varbinds))
+        }
+    }
+}
+
+fn encode_pdu(buf: &mut BytesMut, pdu: &AnyPdu) {
+    match pdu {
+        AnyPdu::Pdu(p) => {
+            put_header(buf, p.pdu_type.tag(), pdu_content_len(pdu));
+            put_int(buf, TAG_INTEGER, p.request_id.into());
+            put_int(buf, TAG_INTEGER, p.error_status.into());
+            put_int(buf, TAG_INTEGER, p.error_index.into());
+            encode_varbinds(buf, &p.varbinds);
+        }
+        AnyPdu::TrapV1(t) => {
+            put_header(buf, PduType::TrapV1.tag(), pdu_content_len(pdu));
+            put_oid(buf, TAG_OID, &t.enterprise);
+            put_header(buf, TAG_IP_ADDRESS, 4);
+            buf.put_slice(&t.agent_addr.octets());
+            put_int(buf, TAG_INTEGER, t.generic_trap.into());
+            put_int(buf, TAG_INTEGER, t.specific_trap.into());
+            put_uint(buf, TAG_TIMETICKS, t.time_stamp.into());
+            encode_varbinds(buf, &t.varbinds);
+        }
+    }
+}
+
+pub(crate) fn encode_varbinds(buf: &mut BytesMut, vbs: &[VarBind]) {
+    put_header(buf, TAG_SEQUENCE, varbinds_content_len(vbs));
+    for vb in vbs {
+        put_header(buf, TAG_SEQUENCE, varbind_content_len(vb));
+        put_oid(buf, TAG_OID, &vb.oid);
+        encode_value(buf, &vb.value);
+    }
+}
+
+fn encode_value(buf: &mut BytesMut, v: &Value) {
+    match v {
+        Value::Integer(i) => put_int(buf, TAG_INTEGER, (*i).into()),
+        Value::OctetString(b) => {
+            put_header(buf, TAG_OCTET_STRING, b.len());
+            buf.put_slice(b);
+        }
+        Value::Null => put_header(buf, TAG_NULL, 0),
+        Value::ObjectIdentifier(o) => put_oid(buf, TAG_OID, o),
+        Value::IpAddress(ip) => {
+            put_header(buf, TAG_IP_ADDRESS, 4);
+            buf.put_slice(&ip.octets());
+        }
+        Value::Counter32(u) => put_uint(buf, TAG_COUNTER32, (*u).into()),
+        Value::Gauge32(u) => put_uint(buf, TAG_GAUGE32, (*u).into()),
+        Value::TimeTicks(u) => put_uint(buf, TAG_TIMETICKS, (*u).into()),
+        Value::Opaque(b) => {
+            put_header(buf, TAG_OPAQUE, b.len());
+            buf.put_slice(b);
+        }
+        Value::Counter64(u) => put_uint(buf, TAG_COUNTER64, *u),
+        Value::NoSuchObject => put_header(buf, TAG_NO_SUCH_OBJECT, 0),
+        Value::NoSuchInstance => put_header(buf, TAG_NO_SUCH_INSTANCE, 0),
+        Value::EndOfMibView => put_header(buf, TAG_END_OF_MIB_VIEW, 0),
+    }
+}
+
+/// The encoded size of one varbind, for callers that budget message sizes.
+pub fn varbind_encoded_len(vb: &VarBind) -> usize {
+    tlv_len(varbind_content_len(vb))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oid;
+
+    /// `snmpget -v2c -c public localhost sysDescr.0` as net-snmp 5.9 sends it.
+    const NET_SNMP_GET: &[u8] = &[
+        0x30, 0x29, 0x02, 0x01, 0x01, 0x04, 0x06, b'p', b'u', b'b', b'l', b'i', b'c', 0xa0, 0x1c,
+        0x02, 0x04, 0x12, 0x34, 0x56, 0x78, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0e, 0x30,
+        0x0c, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00, 0x05, 0x00,
+    ];
+
+    #[test]
+    fn encodes_a_get_like_net_snmp() {
+        let msg = Message::new(
+            Version::V2c,
+            "public",
+            Pdu::new(
+                PduType::GetRequest,
+                0x12345678,
+                vec![VarBind::null(oid!(1, 3, 6, 1, 2, 1, 1, 1, 0))],
+            ),
+        );
+        assert_eq!(&msg.to_bytes()[..], NET_SNMP_GET);
+        assert_eq!(msg.encoded_len(), NET_SNMP_GET.len());
+        assert_eq!(
+            Message::decode(&Bytes::from_static(NET_SNMP_GET)).unwrap(),
+            msg
+        );
+    }
+
+    #[test]
+    fn header_without_allocating() {
+        let h = MessageHeader::decode(NET_SNMP_GET).unwrap();
+        assert_eq!(h.version, Version::V2c);
+        assert_eq!(h.community, b"public");
+        assert_eq!(h.pdu_type, PduType::GetRequest);
+        assert_eq!(h.request_id, 0x12345678);
+    }
+
+    #[test]
+    fn quirks_are_accepted() {
+        // Response with: long-form lengths, a non-minimal request-id, a
+        // zero-length INTEGER, a Counter32 without its leading zero, and a
+        // community that is not UTF-8.
+        let bytes: &[u8] = &[
+            0x30, 0x82, 0x00, 0x36, // non-minimal long form
+            0x02, 0x01, 0x01, //
+            0x04, 0x02, 0xff, 0xfe, // non-UTF-8 community
+            0xa2, 0x81, 0x2c, //
+            0x02, 0x05, 0x00, 0x00, 0x00, 0x00, 0x07, // request-id 7, non-minimal
+            0x02, 0x01, 0x00, 0x02, 0x01, 0x00, //
+            0x30, 0x1d, //
+            0x30, 0x0b, 0x06, 0x07, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x01, 0x01, 0x02,
+            0x00, // empty INTEGER
+            0x30, 0x0e, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x02, 0x01, 0x0a, 0x41, 0x02,
+            0xff, 0xfe,
+        ];
+        let msg = Message::decode(&Bytes::copy_from_slice(bytes)).unwrap();
+        assert_eq!(&msg.community[..], &[0xff, 0xfe]);
+        let AnyPdu::Pdu(pdu) = msg.pdu else { panic!() };
+        assert_eq!(pdu.request_id, 7);
+        assert_eq!(pdu.varbinds[0].value, Value::Integer(0));
+        assert_eq!(pdu.varbinds[1].value, Value::Counter32(0xfffe));
+    }
+
+    #[test]
+    fn truncations_are_errors_not_panics() {
+        let msg = Message::new(
+            Version::V1,
+            "public",
+            Pdu::new(
+                PduType::Response,
+                1,
+                vec![VarBind::new(oid!(1, 3, 6, 1), "x")],
+            ),
+        )
+        .to_bytes();
+        for n in 0..msg.len() {
+            let err = Message::decode(&msg.slice(..n)).unwrap_err();
+            assert!(err.offset <= n, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn trap_v1_round_trip() {
+        let msg = Message {
+            version: Version::V1,
+            community: Bytes::from_static(b"public"),
+            pdu: AnyPdu::TrapV1(TrapV1Pdu {
+                enterprise: oid!(1, 3, 6, 1, 4, 1, 318),
+                agent_addr: Ipv4Addr::new(10, 0, 0, 1),
+                generic_trap: 6,
+                specific_trap: 42,
+                time_stamp: 0xdead_beef,
+                varbinds: vec![VarBind::new(oid!(1, 3, 6, 1, 4, 1, 318, 1), 5)],
+            }),
+        };
+        assert_eq!(Message::decode(&msg.to_bytes()).unwrap(), msg);
+    }
+
+    #[test]
+    fn v3_is_not_a_community_message() {
+        let bytes = [0x30, 0x03, 0x02, 0x01, 0x03];
+        let err = MessageHeader::decode(&bytes).unwrap_err();
+        assert_eq!(err.kind, DecodeErrorKind::UnknownVersion(3));
+        assert_eq!(err.offset, 2);
+    }
+}

@@ -1,0 +1,570 @@
+//! The dispatcher: one transport, one receive task, a table of requests in
+//! flight keyed by request-id (RFC 3412 §4.1 calls this the dispatcher's
+//! job: send PDUs, and route each response to the request it answers).
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use dashmap::DashMap;
+use tokio::io::ReadBuf;
+use tokio::sync::{Notify, oneshot};
+use tokio::time::Instant;
+use tracing::{debug, trace};
+
+use snmux_transport::Transport;
+
+use crate::{AnyPdu, DecodeError, Message, MessageHeader, Pdu, PduType, Version};
+
+/// The largest datagram the receive task reads (the UDP maximum).
+const RECV_BUFFER: usize = 65535;
+
+/// How many completed request-ids the receive task remembers to tell a
+/// duplicate response from one that matches nothing.
+const RECENT_IDS: usize = 4096;
+
+/// Options of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestOptions {
+    /// Total time for the request, including retransmissions. Default 5 s.
+    pub timeout: Duration,
+    /// Time between retransmissions of the request (the refresh period);
+    /// the request is sent again each time it passes without a response,
+    /// while the timeout allows. Default 1 s.
+    pub refresh: Duration,
+    /// Accept a response from any address, not only the one the request was
+    /// sent to. Insecure: anyone who can guess a request-id can answer.
+    /// For agents that answer from another address (multi-homed, VRRP).
+    /// Default `false`.
+    pub dangerous_accept_any_source: bool,
+}
+
+impl Default for RequestOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            refresh: Duration::from_secs(1),
+            dangerous_accept_any_source: false,
+        }
+    }
+}
+
+/// The error of a request at the dispatcher.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No response arrived within the timeout.
+    #[error("timeout: no response from {target} after {retransmissions} retransmissions")]
+    Timeout {
+        /// The agent.
+        target: SocketAddr,
+        /// How many times the request was sent again.
+        retransmissions: u32,
+    },
+    /// The engine has as many requests in flight as it allows.
+    #[error("busy: {max} requests in flight")]
+    Busy {
+        /// The maximum number of requests in flight.
+        max: usize,
+    },
+    /// The engine was shut down, or its last handle dropped.
+    #[error("the engine is shut down")]
+    Closed,
+    /// The request does not fit in a datagram.
+    #[error("request of {size} bytes exceeds the maximum message size {max}")]
+    MessageTooLarge {
+        /// The encoded size.
+        size: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The response from the agent matched the request but its
+    /// variable-bindings did not decode.
+    #[error("malformed response: {0}")]
+    Decode(DecodeError),
+    /// The transport failed to send.
+    #[error("send failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Counters an operator can read. All are totals since the engine started,
+/// except `in_flight`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Requests sent (first transmissions).
+    pub sent: u64,
+    /// Retransmissions sent.
+    pub retransmitted: u64,
+    /// Datagrams received.
+    pub received: u64,
+    /// Requests completed with a response.
+    pub completed: u64,
+    /// Requests that timed out.
+    pub timed_out: u64,
+    /// Received datagrams dropped because their request-id matched no
+    /// request in flight (including late replies to timed-out requests).
+    pub dropped_unknown_id: u64,
+    /// Dropped because they came from another address than the request went to.
+    pub dropped_wrong_source: u64,
+    /// Dropped because their message header did not decode.
+    pub dropped_decode_error: u64,
+    /// Dropped because the request they answer was already completed.
+    pub dropped_duplicate: u64,
+    /// Dropped because version, community or PDU type did not match the request.
+    pub dropped_mismatch: u64,
+    /// Requests in flight now.
+    pub in_flight: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    sent: AtomicU64,
+    retransmitted: AtomicU64,
+    received: AtomicU64,
+    completed: AtomicU64,
+    timed_out: AtomicU64,
+    dropped_unknown_id: AtomicU64,
+    dropped_wrong_source: AtomicU64,
+    dropped_decode_error: AtomicU64,
+    dropped_duplicate: AtomicU64,
+    dropped_mismatch: AtomicU64,
+}
+
+fn inc(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// What the receive task decided about one datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routed {
+    /// It completed the request with this request-id.
+    Completed(i32),
+    /// It matched no request in flight.
+    UnknownId,
+    /// It answers a request that was already completed.
+    Duplicate,
+    /// It came from another address than the request went to.
+    WrongSource,
+    /// Version, community or PDU type did not match the request.
+    Mismatch,
+    /// It did not decode.
+    DecodeError,
+}
+
+struct Entry {
+    tx: oneshot::Sender<Result<Pdu, DecodeError>>,
+    target: SocketAddr,
+    version: Version,
+    community: Bytes,
+    any_source: bool,
+}
+
+struct Shared {
+    transport: Arc<dyn Transport>,
+    table: DashMap<i32, Entry>,
+    next_id: AtomicU32,
+    in_flight: AtomicUsize,
+    max_in_flight: usize,
+    max_message_size: usize,
+    counters: Counters,
+    closed: AtomicBool,
+    shutdown: Notify,
+}
+
+/// The dispatcher of one engine: a cheap handle to the shared request table
+/// and transport. The receive task runs until [`Dispatcher::shutdown`].
+#[derive(Clone)]
+pub struct Dispatcher {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("transport", &self.shared.transport)
+            .field("in_flight", &self.shared.in_flight.load(Ordering::Relaxed))
+            .field("closed", &self.shared.closed.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Dispatcher {
+    /// Starts a dispatcher on `transport` and spawns its receive task.
+    ///
+    /// `max_in_flight` bounds the requests in flight ([`Error::Busy`]
+    /// beyond it); `max_message_size` bounds the size of a request.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called outside a tokio runtime.
+    pub fn start(
+        transport: Arc<dyn Transport>,
+        max_in_flight: usize,
+        max_message_size: usize,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            transport,
+            table: DashMap::new(),
+            next_id: AtomicU32::new(rand::random::<u32>()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight,
+            max_message_size,
+            counters: Counters::default(),
+            closed: AtomicBool::new(false),
+            shutdown: Notify::new(),
+        });
+        tokio::spawn(receive_task(shared.clone()));
+        Self { shared }
+    }
+
+    /// Stops the receive task. Requests in flight fail with
+    /// [`Error::Closed`], and so do requests made afterwards.
+    pub fn shutdown(&self) {
+        self.shared.shutdown.notify_one();
+    }
+
+    /// Whether the receive task has stopped.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::SeqCst)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        let c = &self.shared.counters;
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Stats {
+            sent: l(&c.sent),
+            retransmitted: l(&c.retransmitted),
+            received: l(&c.received),
+            completed: l(&c.completed),
+            timed_out: l(&c.timed_out),
+            dropped_unknown_id: l(&c.dropped_unknown_id),
+            dropped_wrong_source: l(&c.dropped_wrong_source),
+            dropped_decode_error: l(&c.dropped_decode_error),
+            dropped_duplicate: l(&c.dropped_duplicate),
+            dropped_mismatch: l(&c.dropped_mismatch),
+            in_flight: self.shared.in_flight.load(Ordering::Relaxed) as u64,
+        }
+    }
+
+    /// The number of entries in the request table.
+    pub fn table_len(&self) -> usize {
+        self.shared.table.len()
+    }
+
+    /// The local address of the transport.
+    ///
+    /// # Errors
+    ///
+    /// The transport's error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.shared.transport.local_addr()
+    }
+
+    /// Sends a community-based request and waits for its response.
+    ///
+    /// The request-id of `pdu` is replaced by a fresh one that no request in
+    /// flight uses. The request is sent again every `options.refresh` with
+    /// the same request-id, so a response to any transmission completes it.
+    /// The response must come from `target` (unless
+    /// `dangerous_accept_any_source`), with the same version and community,
+    /// and be a Response-PDU.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`], [`Error::Busy`], [`Error::Closed`],
+    /// [`Error::MessageTooLarge`], [`Error::Decode`] if the response's
+    /// varbinds are malformed, or [`Error::Io`] if the first send fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future removes the request from the table; a response
+    /// that arrives later is counted and dropped.
+    pub async fn request(
+        &self,
+        target: SocketAddr,
+        version: Version,
+        community: Bytes,
+        mut pdu: Pdu,
+        options: &RequestOptions,
+    ) -> Result<Pdu, Error> {
+        let shared = &self.shared;
+        let (tx, mut rx) = oneshot::channel();
+        let guard = shared.insert(Entry {
+            tx,
+            target,
+            version,
+            community: community.clone(),
+            any_source: options.dangerous_accept_any_source,
+        })?;
+        pdu.request_id = guard.id;
+        let message = Message {
+            version,
+            community,
+            pdu: AnyPdu::Pdu(pdu),
+        };
+        let size = message.encoded_len();
+        if size > shared.max_message_size {
+            return Err(Error::MessageTooLarge {
+                size,
+                max: shared.max_message_size,
+            });
+        }
+        let mut buf = BytesMut::with_capacity(size);
+        message.encode(&mut buf);
+        let datagram = buf.freeze();
+        trace!(%target, request_id = guard.id, "send");
+        shared.send(&datagram, target).await?;
+        inc(&shared.counters.sent);
+
+        let start = Instant::now();
+        let deadline = start + options.timeout;
+        let refresh = options.refresh.max(Duration::from_millis(1));
+        let mut next_send = start + refresh;
+        let mut retransmissions = 0;
+        let sleep = tokio::time::sleep_until(next_send.min(deadline));
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                biased;
+                response = &mut rx => {
+                    return match response {
+                        Ok(Ok(pdu)) => Ok(pdu),
+                        Ok(Err(e)) => Err(Error::Decode(e)),
+                        Err(_) => Err(Error::Closed),
+                    };
+                }
+                () = &mut sleep => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        inc(&shared.counters.timed_out);
+                        debug!(%target, request_id = guard.id, retransmissions, "timeout");
+                        return Err(Error::Timeout { target, retransmissions });
+                    }
+                    if now >= next_send {
+                        // A failed retransmission is not fatal: the next one,
+                        // or the timeout, decides.
+                        if let Err(e) = shared.send(&datagram, target).await {
+                            debug!(%target, request_id = guard.id, error = %e, "retransmission failed");
+                        }
+                        retransmissions += 1;
+                        inc(&shared.counters.retransmitted);
+                        next_send += refresh;
+                    }
+                    sleep.as_mut().reset(next_send.min(deadline));
+                }
+            }
+        }
+    }
+
+    /// Routes one received datagram, as the receive task does: finds the
+    /// request it answers, checks it, and completes it. Exposed so that the
+    /// routing logic can be tested and benchmarked without a socket.
+    pub fn route(&self, from: SocketAddr, datagram: &Bytes) -> Routed {
+        self.shared.route(from, datagram, &mut RecentIds::new(0))
+    }
+}
+
+impl Shared {
+    fn insert(self: &Arc<Self>, entry: Entry) -> Result<Guard, Error> {
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.max_in_flight {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(Error::Busy {
+                max: self.max_in_flight,
+            });
+        }
+        let id = loop {
+            // request-ids in 1..=2^31-1: positive, never 0 (RFC 3416 allows
+            // negative ids, but agents mishandle them).
+            let id = (self.next_id.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff) as i32;
+            if id == 0 {
+                continue;
+            }
+            match self.table.entry(id) {
+                dashmap::Entry::Vacant(v) => {
+                    v.insert(entry);
+                    break id;
+                }
+                // A live id after a wrap-around: take the next one.
+                dashmap::Entry::Occupied(_) => {}
+            }
+        };
+        let guard = Guard {
+            shared: self.clone(),
+            id,
+        };
+        // Checked after the insert: either the receive task's drain sees the
+        // entry, or this load sees the flag.
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed);
+        }
+        Ok(guard)
+    }
+
+    async fn send(&self, datagram: &[u8], target: SocketAddr) -> io::Result<()> {
+        poll_fn(|cx| self.transport.poll_send_to(cx, datagram, target)).await?;
+        Ok(())
+    }
+
+    fn route(&self, from: SocketAddr, datagram: &Bytes, recent: &mut RecentIds) -> Routed {
+        let header = match MessageHeader::decode(datagram) {
+            Ok(h) => h,
+            Err(e) => {
+                inc(&self.counters.dropped_decode_error);
+                debug!(%from, error = %e, "dropped: does not decode");
+                return Routed::DecodeError;
+            }
+        };
+        let id = header.request_id;
+        let verdict = match self.table.get(&id) {
+            None if recent.contains(id) => Routed::Duplicate,
+            None => Routed::UnknownId,
+            Some(e) if !e.any_source && e.target != from => Routed::WrongSource,
+            Some(e)
+                if e.version != header.version
+                    || e.community.as_ref() != header.community
+                    || header.pdu_type != PduType::Response =>
+            {
+                Routed::Mismatch
+            }
+            Some(_) => Routed::Completed(id),
+        };
+        let counter = match verdict {
+            Routed::Completed(_) => None,
+            Routed::UnknownId => Some(&self.counters.dropped_unknown_id),
+            Routed::Duplicate => Some(&self.counters.dropped_duplicate),
+            Routed::WrongSource => Some(&self.counters.dropped_wrong_source),
+            Routed::Mismatch => Some(&self.counters.dropped_mismatch),
+            Routed::DecodeError => Some(&self.counters.dropped_decode_error),
+        };
+        if let Some(counter) = counter {
+            inc(counter);
+            debug!(%from, request_id = id, reason = ?verdict, "dropped");
+            return verdict;
+        }
+        // The agent's answer: if its varbinds are malformed, that is the
+        // request's error, not a reason to wait for the timeout.
+        let result = header.varbinds(datagram).map(|varbinds| Pdu {
+            pdu_type: header.pdu_type,
+            request_id: id,
+            error_status: header.error_status,
+            error_index: header.error_index,
+            varbinds,
+        });
+        let Some((_, entry)) = self.table.remove(&id) else {
+            // Cancelled between the check and now.
+            inc(&self.counters.dropped_unknown_id);
+            return Routed::UnknownId;
+        };
+        recent.insert(id);
+        inc(&self.counters.completed);
+        if let Err(e) = &result {
+            debug!(%from, request_id = id, error = %e, "malformed varbinds");
+        }
+        trace!(%from, request_id = id, "response");
+        // The receiver may have been dropped this instant; nothing to do then.
+        let _ = entry.tx.send(result);
+        Routed::Completed(id)
+    }
+
+    /// Marks the dispatcher closed and fails every request in flight.
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        // Dropping the senders wakes every waiting request with `Closed`.
+        self.table.clear();
+    }
+}
+
+/// Removes a request's entry when its future completes or is dropped.
+struct Guard {
+    shared: Arc<Shared>,
+    id: i32,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.shared.table.remove(&self.id);
+        self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Request-ids completed recently, to count duplicates apart.
+struct RecentIds {
+    set: HashSet<i32>,
+    order: VecDeque<i32>,
+    cap: usize,
+}
+
+impl RecentIds {
+    fn new(cap: usize) -> Self {
+        Self {
+            set: HashSet::with_capacity(cap),
+            order: VecDeque::with_capacity(cap),
+            cap,
+        }
+    }
+
+    fn contains(&self, id: i32) -> bool {
+        self.set.contains(&id)
+    }
+
+    fn insert(&mut self, id: i32) {
+        if self.cap == 0 {
+            return;
+        }
+        if self.order.len() == self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        if self.set.insert(id) {
+            self.order.push_back(id);
+        }
+    }
+}
+
+async fn receive_task(shared: Arc<Shared>) {
+    let mut scratch = vec![0u8; RECV_BUFFER];
+    let mut recent = RecentIds::new(RECENT_IDS);
+    let shutdown = shared.shutdown.notified();
+    tokio::pin!(shutdown);
+    loop {
+        let received = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            r = poll_fn(|cx| {
+                let mut rb = ReadBuf::new(&mut scratch);
+                match shared.transport.poll_recv_from(cx, &mut rb) {
+                    Poll::Ready(Ok(from)) => Poll::Ready(Ok((from, rb.filled().len()))),
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                    Poll::Pending => Poll::Pending,
+                }
+            }) => r,
+        };
+        match received {
+            Ok((from, len)) => {
+                inc(&shared.counters.received);
+                // One exact-size copy per datagram: values slice it, and it
+                // is freed when the last value referring to it is.
+                let datagram = Bytes::copy_from_slice(&scratch[..len]);
+                shared.route(from, &datagram, &mut recent);
+            }
+            Err(e) => {
+                // ICMP errors (port unreachable) surface here on some
+                // systems; they concern one peer, not the socket.
+                debug!(error = %e, "receive error");
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+    debug!("receive task stopped");
+    shared.close();
+}

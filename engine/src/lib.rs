@@ -1,0 +1,21 @@
+//! The SNMP engine of snmux: SMI types, the BER codec, message processing,
+//! and the dispatcher that multiplexes every request over one transport.
+//!
+//! Most users want the `snmux` facade and its `Manager`; this crate is the
+//! layer below it.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+mod ber;
+mod codec;
+pub mod dispatcher;
+mod oid;
+mod pdu;
+mod value;
+
+pub use ber::{DecodeError, DecodeErrorKind};
+pub use codec::{MessageHeader, varbind_encoded_len};
+pub use dispatcher::{Dispatcher, RequestOptions, Routed, Stats};
+pub use oid::{MAX_OID_LEN, Oid, ParseOidError};
+pub use pdu::{AnyPdu, ErrorStatus, Message, Pdu, PduType, TrapV1Pdu, Version};
+pub use value::{Value, ValueTypeError, VarBind};
