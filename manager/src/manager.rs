@@ -1,0 +1,384 @@
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use tracing::Instrument;
+
+use snmux_engine::{ErrorStatus, Oid, Pdu, PduType, RequestOptions, VarBind, Version};
+
+use crate::{Engine, Error, ImproperResponse, Walk};
+
+/// How a manager identifies itself to an agent: the SNMP version and its
+/// credentials.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Security {
+    /// SNMPv1 with a community string (RFC 1157).
+    V1 {
+        /// The community; any bytes.
+        community: Bytes,
+    },
+    /// SNMPv2c with a community string (RFC 1901).
+    V2c {
+        /// The community; any bytes.
+        community: Bytes,
+    },
+}
+
+impl Security {
+    /// SNMPv1 with `community`.
+    pub fn v1(community: impl Into<Bytes>) -> Self {
+        Security::V1 {
+            community: community.into(),
+        }
+    }
+
+    /// SNMPv2c with `community`.
+    pub fn v2c(community: impl Into<Bytes>) -> Self {
+        Security::V2c {
+            community: community.into(),
+        }
+    }
+
+    /// The SNMP version.
+    pub fn version(&self) -> Version {
+        match self {
+            Security::V1 { .. } => Version::V1,
+            Security::V2c { .. } => Version::V2c,
+        }
+    }
+
+    fn community(&self) -> &Bytes {
+        match self {
+            Security::V1 { community } | Security::V2c { community } => community,
+        }
+    }
+}
+
+impl fmt::Debug for Security {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Security::V1 { .. } => f.write_str("V1 { community: [redacted] }"),
+            Security::V2c { .. } => f.write_str("V2c { community: [redacted] }"),
+        }
+    }
+}
+
+/// Settings of a [`Manager`]. Every setter takes and returns the builder.
+#[derive(Debug)]
+#[must_use = "a builder does nothing until build() is called"]
+pub struct ManagerBuilder {
+    engine: Engine,
+    target: SocketAddr,
+    security: Security,
+    options: RequestOptions,
+    max_repetitions: u32,
+}
+
+impl ManagerBuilder {
+    pub(crate) fn new(engine: Engine, target: SocketAddr, security: Security) -> Self {
+        Self {
+            engine,
+            target,
+            security,
+            options: RequestOptions::default(),
+            max_repetitions: 10,
+        }
+    }
+
+    /// Total time for one request, including retransmissions. Default 5 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.options.timeout = timeout;
+        self
+    }
+
+    /// Time between retransmissions of a request. Default 1 s.
+    pub fn refresh(mut self, refresh: Duration) -> Self {
+        self.options.refresh = refresh;
+        self
+    }
+
+    /// net-snmp's `-t SECONDS -r RETRIES`: wait `per_try` for each of
+    /// `retries + 1` transmissions; sets both the refresh period and the
+    /// timeout (`per_try × (retries + 1)`).
+    pub fn retries(mut self, per_try: Duration, retries: u32) -> Self {
+        self.options.refresh = per_try;
+        self.options.timeout = per_try.saturating_mul(retries.saturating_add(1));
+        self
+    }
+
+    /// max-repetitions of the GETBULK requests of a walk (RFC 3416 §4.2.3).
+    /// Default 10, as net-snmp's; some agents fail above 25-50. A tooBig
+    /// response halves it for the rest of that walk.
+    pub fn max_repetitions(mut self, n: u32) -> Self {
+        self.max_repetitions = n.max(1);
+        self
+    }
+
+    /// Accept responses from any address, not only the target's. Insecure:
+    /// anyone who can guess a request-id can answer. For agents that reply
+    /// from another address (multi-homed, VRRP/HSRP). Default `false`.
+    pub fn dangerous_accept_any_source(mut self, yes: bool) -> Self {
+        self.options.dangerous_accept_any_source = yes;
+        self
+    }
+
+    /// The manager.
+    pub fn build(self) -> Manager {
+        Manager {
+            inner: Arc::new(Inner {
+                engine: self.engine,
+                target: self.target,
+                security: self.security,
+                options: self.options,
+                max_repetitions: self.max_repetitions,
+            }),
+        }
+    }
+}
+
+/// A command generator for one agent (RFC 3413 §3.1): `get`, `get_next`,
+/// `get_bulk`, `set` and `walk`, over the socket of its [`Engine`].
+///
+/// Cheap to clone; clones share the settings. Any number of managers, for
+/// any number of agents, can have requests in flight at once.
+///
+/// # Cancel safety
+///
+/// Every operation is cancel safe: dropping its future removes its request
+/// from the engine's table, and a later response is dropped. A dropped SET
+/// may still have reached the agent.
+#[derive(Clone)]
+pub struct Manager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    target: SocketAddr,
+    security: Security,
+    options: RequestOptions,
+    max_repetitions: u32,
+}
+
+impl fmt::Debug for Manager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Manager")
+            .field("target", &self.inner.target)
+            .field("security", &self.inner.security)
+            .field("options", &self.inner.options)
+            .field("max_repetitions", &self.inner.max_repetitions)
+            .finish()
+    }
+}
+
+impl Manager {
+    /// The agent's address.
+    pub fn target(&self) -> SocketAddr {
+        self.inner.target
+    }
+
+    /// The SNMP version.
+    pub fn version(&self) -> Version {
+        self.inner.security.version()
+    }
+
+    /// max-repetitions used by walks.
+    pub fn max_repetitions(&self) -> u32 {
+        self.inner.max_repetitions
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// GET (RFC 3416 §4.2.1): the values of `oids`, one varbind each, in
+    /// order. In SNMPv2c a missing object is a varbind with
+    /// [`Value::NoSuchObject`](crate::Value::NoSuchObject) or
+    /// `NoSuchInstance`; in SNMPv1 it is an [`Error::ErrorStatus`] with
+    /// `noSuchName`. If the agent answers tooBig, the OIDs are split in
+    /// halves and asked again.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`], [`Error::ErrorStatus`] (with the OID at
+    /// error-index), [`Error::ImproperResponse`] if the agent returns
+    /// another number of varbinds, and the engine's errors.
+    pub async fn get(&self, oids: &[Oid]) -> Result<Vec<VarBind>, Error> {
+        let span = tracing::debug_span!("get", target = %self.inner.target, n = oids.len());
+        self.get_split(PduType::GetRequest, oids)
+            .instrument(span)
+            .await
+    }
+
+    /// GETNEXT (RFC 3416 §4.2.2): for each OID, the first object instance
+    /// after it. SNMPv2c signals the end of the MIB view with
+    /// [`Value::EndOfMibView`](crate::Value::EndOfMibView), SNMPv1 with a
+    /// `noSuchName` [`Error::ErrorStatus`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::get`].
+    pub async fn get_next(&self, oids: &[Oid]) -> Result<Vec<VarBind>, Error> {
+        let span = tracing::debug_span!("get_next", target = %self.inner.target, n = oids.len());
+        self.get_split(PduType::GetNextRequest, oids)
+            .instrument(span)
+            .await
+    }
+
+    /// GETBULK (RFC 3416 §4.2.3): GETNEXT once for the first
+    /// `non_repeaters` OIDs, and `max_repetitions` times for the others.
+    /// The response holds at most `non_repeaters + max_repetitions × (n -
+    /// non_repeaters)` varbinds, repetitions interleaved; agents may return
+    /// fewer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotInVersion`] on SNMPv1; otherwise as [`Manager::get`],
+    /// tooBig included (it is not split).
+    pub async fn get_bulk(
+        &self,
+        non_repeaters: u32,
+        max_repetitions: u32,
+        oids: &[Oid],
+    ) -> Result<Vec<VarBind>, Error> {
+        if self.version() == Version::V1 {
+            return Err(Error::NotInVersion {
+                operation: "GETBULK",
+                version: Version::V1,
+            });
+        }
+        let span = tracing::debug_span!("get_bulk", target = %self.inner.target, non_repeaters, max_repetitions);
+        let clamp = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        let pdu = Pdu::get_bulk(
+            0,
+            clamp(non_repeaters),
+            clamp(max_repetitions),
+            null_varbinds(oids),
+        );
+        let response = self.request(pdu).instrument(span).await?;
+        self.check_status(&response, oids)?;
+        Ok(response.varbinds)
+    }
+
+    /// SET (RFC 3416 §4.2.5): writes the values of `varbinds` as one
+    /// transaction and returns the agent's varbinds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ErrorStatus`] with the agent's reason (notWritable,
+    /// wrongType, noAccess, …) and the OID at error-index; otherwise as
+    /// [`Manager::get`].
+    pub async fn set(&self, varbinds: &[VarBind]) -> Result<Vec<VarBind>, Error> {
+        let span = tracing::debug_span!("set", target = %self.inner.target, n = varbinds.len());
+        async {
+            let oids: Vec<Oid> = varbinds.iter().map(|vb| vb.oid.clone()).collect();
+            let response = self
+                .request(Pdu::new(PduType::SetRequest, 0, varbinds.to_vec()))
+                .await?;
+            self.check_status(&response, &oids)?;
+            self.check_count(&response, oids.len())?;
+            Ok(response.varbinds)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Walks the subtree under `root` (RFC 3416 §4.2.2-4.2.3): GETBULK with
+    /// [`max_repetitions`](ManagerBuilder::max_repetitions) on SNMPv2c,
+    /// GETNEXT on SNMPv1. The stream yields each object instance under
+    /// `root` in order and ends at the end of the subtree, at
+    /// endOfMibView, or on SNMPv1's noSuchName.
+    ///
+    /// A tooBig response halves max-repetitions for the rest of the walk.
+    /// An agent that returns an OID that does not increase ends the walk
+    /// with [`Error::NonIncreasingOid`] instead of looping forever.
+    pub fn walk(&self, root: Oid) -> Walk {
+        Walk::new(self.clone(), root, self.version() != Version::V1)
+    }
+
+    /// Walks with GETNEXT even on SNMPv2c, for agents whose GETBULK is
+    /// broken.
+    pub fn walk_get_next(&self, root: Oid) -> Walk {
+        Walk::new(self.clone(), root, false)
+    }
+
+    /// GET or GETNEXT, splitting the OIDs on tooBig.
+    fn get_split<'a>(
+        &'a self,
+        pdu_type: PduType,
+        oids: &'a [Oid],
+    ) -> BoxFuture<'a, Result<Vec<VarBind>, Error>> {
+        Box::pin(async move {
+            let response = self
+                .request(Pdu::new(pdu_type, 0, null_varbinds(oids)))
+                .await?;
+            if response.status() == ErrorStatus::TooBig && oids.len() > 1 {
+                let (a, b) = oids.split_at(oids.len() / 2);
+                let mut first = self.get_split(pdu_type, a).await?;
+                first.extend(self.get_split(pdu_type, b).await?);
+                return Ok(first);
+            }
+            self.check_status(&response, oids)?;
+            self.check_count(&response, oids.len())?;
+            Ok(response.varbinds)
+        })
+    }
+
+    pub(crate) async fn request(&self, pdu: Pdu) -> Result<Pdu, Error> {
+        let inner = &*self.inner;
+        inner
+            .engine
+            .dispatcher()
+            .request(
+                inner.target,
+                inner.security.version(),
+                inner.security.community().clone(),
+                pdu,
+                &inner.options,
+            )
+            .await
+            .map_err(Error::from_dispatch)
+    }
+
+    pub(crate) fn check_status(&self, response: &Pdu, oids: &[Oid]) -> Result<(), Error> {
+        match response.status() {
+            ErrorStatus::NoError => Ok(()),
+            status => {
+                let index = u32::try_from(response.error_index).unwrap_or(0);
+                let oid = index
+                    .checked_sub(1)
+                    .and_then(|i| oids.get(i as usize))
+                    .cloned();
+                Err(Error::ErrorStatus {
+                    target: self.inner.target,
+                    status,
+                    index,
+                    oid,
+                })
+            }
+        }
+    }
+
+    fn check_count(&self, response: &Pdu, expected: usize) -> Result<(), Error> {
+        if response.varbinds.len() == expected {
+            Ok(())
+        } else {
+            Err(Error::ImproperResponse {
+                target: self.inner.target,
+                reason: ImproperResponse::VarBindCount {
+                    expected,
+                    got: response.varbinds.len(),
+                },
+            })
+        }
+    }
+}
+
+fn null_varbinds(oids: &[Oid]) -> Vec<VarBind> {
+    oids.iter().map(|o| VarBind::null(o.clone())).collect()
+}

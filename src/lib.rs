@@ -1,0 +1,53 @@
+//! snmux: an asynchronous SNMP manager engine for tokio.
+//!
+//! One [`Engine`] owns one UDP socket and one receive task; any number of
+//! cheap [`Manager`] handles, one per agent, send requests through it. Each
+//! request is a future: the receive task routes its response to it by
+//! request-id, its own timers retransmit it and time it out, and dropping it
+//! cancels it.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use snmux::{Engine, Security, Value, VarBind, oid};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), snmux::Error> {
+//!     let engine = Engine::bind("0.0.0.0:0".parse().unwrap())?;
+//!     let agent = engine
+//!         .manager("127.0.0.1:161".parse().unwrap(), Security::v2c("public"))
+//!         .build();
+//!
+//!     // GET sysName.0
+//!     let vbs = agent.get(&[oid!(1, 3, 6, 1, 2, 1, 1, 5, 0)]).await?;
+//!     println!("{}", vbs[0].value.as_str().unwrap_or("?"));
+//!
+//!     // Walk the system group.
+//!     let system: Vec<VarBind> = agent.walk(oid!(1, 3, 6, 1, 2, 1, 1)).try_collect().await?;
+//!     println!("{} objects", system.len());
+//!
+//!     // SET sysContact.0 (with a read-write community).
+//!     let rw = engine
+//!         .manager("127.0.0.1:161".parse().unwrap(), Security::v2c("private"))
+//!         .build();
+//!     rw.set(&[VarBind::new(oid!(1, 3, 6, 1, 2, 1, 1, 4, 0), Value::from("ops@example.net"))])
+//!         .await?;
+//!     Ok(())
+//! }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+pub use snmux_engine::{
+    AnyPdu, DecodeError, DecodeErrorKind, ErrorStatus, MAX_OID_LEN, Message, Oid, ParseOidError,
+    Pdu, PduType, Stats, TrapV1Pdu, Value, ValueTypeError, VarBind, Version, oid,
+};
+pub use snmux_manager::{
+    Engine, EngineBuilder, Error, ImproperResponse, Manager, ManagerBuilder, Security, Walk,
+};
+
+/// The layers below the managers, for tests and advanced uses.
+pub mod transport {
+    pub use snmux_transport::*;
+}
