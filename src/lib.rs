@@ -40,9 +40,9 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 /// Octet strings are `Bytes`: cheap to clone, sharing the received datagram.
-pub use bytes::Bytes;
+pub use bytes::{Bytes, BytesMut};
 pub use snmux_engine::{
-    AnyPdu, DecodeError, DecodeErrorKind, ErrorStatus, MAX_OID_LEN, Message, Oid, ParseOidError,
+    AnyPdu, DecodeError, DecodeErrorKind, ErrorStatus, MAX_OID_LEN, Message, MessageHeader, Oid, ParseOidError,
     Pdu, PduType, Stats, TrapV1Pdu, Value, ValueTypeError, VarBind, Version, oid,
 };
 pub use snmux_manager::{
