@@ -9,6 +9,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 port=${1:-16161}
 agent=127.0.0.1:$port
 
+scripts/install-deps.sh
+
 # Build first, so that compiling does not happen while snmpd runs.
 cargo build --release --quiet --bin snmux
 scripts/snmpd.sh start "$port"

@@ -53,3 +53,8 @@ pub use snmux_manager::{
 pub mod transport {
     pub use snmux_transport::*;
 }
+
+/// The examples of README.md, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
