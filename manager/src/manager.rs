@@ -308,25 +308,26 @@ impl Manager {
     }
 
     /// GET or GETNEXT, splitting the OIDs on tooBig.
-    fn get_split<'a>(
+    async fn get_split(&self, pdu_type: PduType, oids: &[Oid]) -> Result<Vec<VarBind>, Error> {
+        let response = self.request(Pdu::new(pdu_type, 0, null_varbinds(oids))).await?;
+        if response.status() == ErrorStatus::TooBig && oids.len() > 1 {
+            // Rare: boxed here so that the common path allocates no future.
+            let (a, b) = oids.split_at(oids.len() / 2);
+            let mut first = self.get_split_boxed(pdu_type, a).await?;
+            first.extend(self.get_split_boxed(pdu_type, b).await?);
+            return Ok(first);
+        }
+        self.check_status(&response, oids)?;
+        self.check_count(&response, oids.len())?;
+        Ok(response.varbinds)
+    }
+
+    fn get_split_boxed<'a>(
         &'a self,
         pdu_type: PduType,
         oids: &'a [Oid],
     ) -> BoxFuture<'a, Result<Vec<VarBind>, Error>> {
-        Box::pin(async move {
-            let response = self
-                .request(Pdu::new(pdu_type, 0, null_varbinds(oids)))
-                .await?;
-            if response.status() == ErrorStatus::TooBig && oids.len() > 1 {
-                let (a, b) = oids.split_at(oids.len() / 2);
-                let mut first = self.get_split(pdu_type, a).await?;
-                first.extend(self.get_split(pdu_type, b).await?);
-                return Ok(first);
-            }
-            self.check_status(&response, oids)?;
-            self.check_count(&response, oids.len())?;
-            Ok(response.varbinds)
-        })
+        Box::pin(self.get_split(pdu_type, oids))
     }
 
     pub(crate) async fn request(&self, pdu: Pdu) -> Result<Pdu, Error> {
