@@ -99,6 +99,10 @@ pub struct MessageHeader<'a> {
     trap: Option<Reader<'a>>,
 }
 
+// Bytes after the varbind list inside the PDU, and after the PDU inside the
+// message, are ignored, as net-snmp and snmp-parser do; inside a varbind
+// they are an error.
+
 impl<'a> MessageHeader<'a> {
     /// Reads the outer fields of an SNMPv1 or SNMPv2c message.
     ///
@@ -151,12 +155,14 @@ impl<'a> MessageHeader<'a> {
         })
     }
 
-    /// Decodes the variable-bindings. `bytes` must be the buffer the header
-    /// was decoded from; OctetString and Opaque values share its memory.
+    /// Decodes the variable-bindings (none for a Trap-v1: use
+    /// [`Message::decode`]). `bytes` must be the buffer the header was
+    /// decoded from; OctetString and Opaque values share its memory.
     ///
     /// # Errors
     ///
-    /// [`DecodeError`] if a varbind is malformed.
+    /// [`DecodeError`] if a varbind is malformed, or `bytes` is shorter than
+    /// the buffer the header was decoded from.
     pub fn varbinds(&self, bytes: &Bytes) -> Result<Vec<VarBind>, DecodeError> {
         decode_varbinds(self.varbinds, bytes)
     }
@@ -177,14 +183,19 @@ pub(crate) fn decode_varbinds(
     Ok(out)
 }
 
-fn slice(bytes: &Bytes, tlv: &Tlv<'_>) -> Bytes {
-    bytes.slice(tlv.start..tlv.start + tlv.content.len())
+fn slice(bytes: &Bytes, tlv: &Tlv<'_>) -> Result<Bytes, DecodeError> {
+    let end = tlv.start + tlv.content.len();
+    if end > bytes.len() {
+        // Only when a caller passes another buffer than it decoded.
+        return Err(tlv.err(DecodeErrorKind::Truncated));
+    }
+    Ok(bytes.slice(tlv.start..end))
 }
 
 pub(crate) fn decode_value(tlv: Tlv<'_>, bytes: &Bytes) -> Result<Value, DecodeError> {
     Ok(match tlv.tag {
         TAG_INTEGER => Value::Integer(tlv.i32()?),
-        TAG_OCTET_STRING => Value::OctetString(slice(bytes, &tlv)),
+        TAG_OCTET_STRING => Value::OctetString(slice(bytes, &tlv)?),
         TAG_NULL => {
             tlv.null()?;
             Value::Null
@@ -194,7 +205,7 @@ pub(crate) fn decode_value(tlv: Tlv<'_>, bytes: &Bytes) -> Result<Value, DecodeE
         TAG_COUNTER32 => Value::Counter32(tlv.u32()?),
         TAG_GAUGE32 => Value::Gauge32(tlv.u32()?),
         TAG_TIMETICKS => Value::TimeTicks(tlv.u32()?),
-        TAG_OPAQUE => Value::Opaque(slice(bytes, &tlv)),
+        TAG_OPAQUE => Value::Opaque(slice(bytes, &tlv)?),
         TAG_COUNTER64 => Value::Counter64(tlv.u64()?),
         TAG_NO_SUCH_OBJECT => {
             tlv.null()?;

@@ -47,21 +47,24 @@ impl Oid {
     ///
     /// # Panics
     ///
-    /// Panics if `arcs` is longer than [`MAX_OID_LEN`]; use
-    /// [`Oid::try_from_slice`] for untrusted input.
+    /// Panics if [`Oid::try_from_slice`] would fail; use that for untrusted
+    /// input.
     pub fn from_slice(arcs: &[u32]) -> Self {
         Self::try_from_slice(arcs).expect("an OID has at most 128 sub-identifiers")
     }
 
     /// Builds an OID from its sub-identifiers.
     ///
+    /// BER encodes the first two sub-identifiers as one (X.690 §8.19.4), so
+    /// the first must be 0, 1 or 2, and the second below 40 unless the first
+    /// is 2. A single sub-identifier `X` is sent as `X.0`, as net-snmp does.
+    ///
     /// # Errors
     ///
-    /// [`ParseOidError`] if `arcs` is longer than [`MAX_OID_LEN`].
+    /// [`ParseOidError`] if `arcs` is longer than [`MAX_OID_LEN`] or its first
+    /// two sub-identifiers cannot be encoded.
     pub fn try_from_slice(arcs: &[u32]) -> Result<Self, ParseOidError> {
-        if arcs.len() > MAX_OID_LEN {
-            return Err(ParseOidError(ParseOidErrorKind::TooLong));
-        }
+        check(arcs)?;
         Ok(Self(SmallVec::from_slice(arcs)))
     }
 
@@ -173,13 +176,20 @@ impl FromStr for Oid {
                 .map_err(|_| ParseOidError(ParseOidErrorKind::ArcTooLarge))?;
             oid.push(arc);
         }
-        match oid.arcs() {
-            [first, ..] if *first > 2 => Err(ParseOidError(ParseOidErrorKind::FirstArc)),
-            [first, second, ..] if *first < 2 && *second >= 40 => {
-                Err(ParseOidError(ParseOidErrorKind::SecondArc))
-            }
-            _ => Ok(oid),
+        check(oid.arcs())?;
+        Ok(oid)
+    }
+}
+
+/// Whether `arcs` can be an OID on the wire.
+fn check(arcs: &[u32]) -> Result<(), ParseOidError> {
+    match arcs {
+        a if a.len() > MAX_OID_LEN => Err(ParseOidError(ParseOidErrorKind::TooLong)),
+        [first, ..] if *first > 2 => Err(ParseOidError(ParseOidErrorKind::FirstArc)),
+        [first, second, ..] if *first < 2 && *second >= 40 => {
+            Err(ParseOidError(ParseOidErrorKind::SecondArc))
         }
+        _ => Ok(()),
     }
 }
 
@@ -256,6 +266,9 @@ mod tests {
         let long = vec!["1"; 129].join(".");
         assert!(long.parse::<Oid>().is_err());
         assert!(vec!["1"; 128].join(".").parse::<Oid>().is_ok());
+        assert!(Oid::try_from_slice(&[3, 1]).is_err());
+        assert!(Oid::try_from_slice(&[1, 40]).is_err());
+        assert!(Oid::try_from_slice(&[2, 40]).is_ok());
     }
 
     #[test]
