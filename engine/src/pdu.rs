@@ -144,91 +144,65 @@ pub enum ErrorStatus {
     Other(i32),
 }
 
+/// The error-status values of RFC 3416 §3 in wire order, with their names.
+const ERROR_STATUSES: [(ErrorStatus, &str); 19] = {
+    use ErrorStatus::*;
+    [
+        (NoError, "noError"),
+        (TooBig, "tooBig"),
+        (NoSuchName, "noSuchName"),
+        (BadValue, "badValue"),
+        (ReadOnly, "readOnly"),
+        (GenErr, "genErr"),
+        (NoAccess, "noAccess"),
+        (WrongType, "wrongType"),
+        (WrongLength, "wrongLength"),
+        (WrongEncoding, "wrongEncoding"),
+        (WrongValue, "wrongValue"),
+        (NoCreation, "noCreation"),
+        (InconsistentValue, "inconsistentValue"),
+        (ResourceUnavailable, "resourceUnavailable"),
+        (CommitFailed, "commitFailed"),
+        (UndoFailed, "undoFailed"),
+        (AuthorizationError, "authorizationError"),
+        (NotWritable, "notWritable"),
+        (InconsistentName, "inconsistentName"),
+    ]
+};
+
 impl ErrorStatus {
     /// The error-status for its value on the wire.
     pub fn from_wire(v: i32) -> ErrorStatus {
-        use ErrorStatus::*;
-        const KNOWN: [ErrorStatus; 19] = [
-            NoError,
-            TooBig,
-            NoSuchName,
-            BadValue,
-            ReadOnly,
-            GenErr,
-            NoAccess,
-            WrongType,
-            WrongLength,
-            WrongEncoding,
-            WrongValue,
-            NoCreation,
-            InconsistentValue,
-            ResourceUnavailable,
-            CommitFailed,
-            UndoFailed,
-            AuthorizationError,
-            NotWritable,
-            InconsistentName,
-        ];
         usize::try_from(v)
             .ok()
-            .and_then(|i| KNOWN.get(i).copied())
-            .unwrap_or(Other(v))
+            .and_then(|i| ERROR_STATUSES.get(i))
+            .map_or(ErrorStatus::Other(v), |&(status, _)| status)
     }
 
     /// The value on the wire.
     pub fn wire(self) -> i32 {
-        use ErrorStatus::*;
         match self {
-            NoError => 0,
-            TooBig => 1,
-            NoSuchName => 2,
-            BadValue => 3,
-            ReadOnly => 4,
-            GenErr => 5,
-            NoAccess => 6,
-            WrongType => 7,
-            WrongLength => 8,
-            WrongEncoding => 9,
-            WrongValue => 10,
-            NoCreation => 11,
-            InconsistentValue => 12,
-            ResourceUnavailable => 13,
-            CommitFailed => 14,
-            UndoFailed => 15,
-            AuthorizationError => 16,
-            NotWritable => 17,
-            InconsistentName => 18,
-            Other(v) => v,
+            ErrorStatus::Other(v) => v,
+            known => ERROR_STATUSES
+                .iter()
+                .position(|&(s, _)| s == known)
+                .map_or(-1, |i| i as i32),
         }
     }
 }
 
 impl fmt::Display for ErrorStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use ErrorStatus::*;
-        let name = match self {
-            NoError => "noError",
-            TooBig => "tooBig",
-            NoSuchName => "noSuchName",
-            BadValue => "badValue",
-            ReadOnly => "readOnly",
-            GenErr => "genErr",
-            NoAccess => "noAccess",
-            WrongType => "wrongType",
-            WrongLength => "wrongLength",
-            WrongEncoding => "wrongEncoding",
-            WrongValue => "wrongValue",
-            NoCreation => "noCreation",
-            InconsistentValue => "inconsistentValue",
-            ResourceUnavailable => "resourceUnavailable",
-            CommitFailed => "commitFailed",
-            UndoFailed => "undoFailed",
-            AuthorizationError => "authorizationError",
-            NotWritable => "notWritable",
-            InconsistentName => "inconsistentName",
-            Other(v) => return write!(f, "error-status {v}"),
-        };
-        f.write_str(name)
+        match self {
+            ErrorStatus::Other(v) => write!(f, "error-status {v}"),
+            known => {
+                let name = ERROR_STATUSES
+                    .iter()
+                    .find(|&&(s, _)| s == *known)
+                    .map_or("?", |&(_, name)| name);
+                f.write_str(name)
+            }
+        }
     }
 }
 
@@ -340,5 +314,20 @@ impl fmt::Debug for Message {
             .field("community", &"[redacted]")
             .field("pdu", &self.pdu)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_status_round_trip() {
+        for v in -2..25 {
+            assert_eq!(ErrorStatus::from_wire(v).wire(), v);
+        }
+        assert_eq!(ErrorStatus::from_wire(17), ErrorStatus::NotWritable);
+        assert_eq!(ErrorStatus::NotWritable.to_string(), "notWritable");
+        assert_eq!(ErrorStatus::from_wire(99).to_string(), "error-status 99");
     }
 }
