@@ -148,11 +148,15 @@ impl UdpTransport {
                 }
             }
         }
+        // The *FORCE options pass net.core.rmem_max/wmem_max for a process
+        // with CAP_NET_ADMIN; the plain ones are capped there.
         set_buffer_size("SO_RCVBUF", config.recv_buffer_size, |size| {
-            socket.set_recv_buffer_size(size)
+            force_buffer_size(&socket, size, Buffer::Recv)
+                .or_else(|_| socket.set_recv_buffer_size(size))
         });
         set_buffer_size("SO_SNDBUF", config.send_buffer_size, |size| {
-            socket.set_send_buffer_size(size)
+            force_buffer_size(&socket, size, Buffer::Send)
+                .or_else(|_| socket.set_send_buffer_size(size))
         });
         socket.bind(&addr.into())?;
         let recv_buffer_size = read_buffer_size("SO_RCVBUF", socket.recv_buffer_size());
@@ -315,4 +319,27 @@ mod tests {
         assert_eq!(config.recv_buffer_size, 8 * 1024 * 1024);
         assert_eq!(config.send_buffer_size, 4 * 1024 * 1024);
     }
+}
+
+#[derive(Clone, Copy)]
+enum Buffer {
+    Recv,
+    Send,
+}
+
+/// `SO_RCVBUFFORCE` / `SO_SNDBUFFORCE` (Linux, privileged).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn force_buffer_size(socket: &Socket, size: usize, which: Buffer) -> io::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt};
+
+    match which {
+        Buffer::Recv => setsockopt(socket, sockopt::RcvBufForce, &size),
+        Buffer::Send => setsockopt(socket, sockopt::SndBufForce, &size),
+    }
+    .map_err(io::Error::from)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn force_buffer_size(_socket: &Socket, _size: usize, _which: Buffer) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
