@@ -42,11 +42,12 @@
 /// Octet strings are `Bytes`: cheap to clone, sharing the received datagram.
 pub use bytes::{Bytes, BytesMut};
 pub use snmux_engine::{
-    AnyPdu, DecodeError, DecodeErrorKind, ErrorStatus, MAX_OID_LEN, Message, MessageHeader, Oid, ParseOidError,
-    Pdu, PduType, Stats, TrapV1Pdu, Value, ValueTypeError, VarBind, Version, oid,
+    AnyPdu, DecodeError, DecodeErrorKind, ErrorStatus, MAX_OID_LEN, Message, MessageHeader, Oid,
+    ParseOidError, Pdu, PduType, Stats, TrapV1Pdu, Value, ValueTypeError, VarBind, Version, oid,
 };
 pub use snmux_manager::{
     Engine, EngineBuilder, Error, ImproperResponse, Manager, ManagerBuilder, Security, Walk,
+    WalkEnd,
 };
 
 /// The layers below the managers, for tests and advanced uses.

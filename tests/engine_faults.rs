@@ -8,11 +8,12 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::stream::FusedStream;
 use futures::{StreamExt, TryStreamExt};
 use snmux::transport::test::{Faults, Reply, TestNet};
 use snmux::{
     AnyPdu, Bytes, Engine, Error, ErrorStatus, Manager, Message, Oid, Pdu, PduType, Security,
-    Value, VarBind, Version, oid,
+    Value, VarBind, Version, WalkEnd, oid,
 };
 
 const MANAGER: &str = "10.0.0.100:40000";
@@ -577,4 +578,218 @@ async fn v1_errors_name_the_oid() {
         v2.get(&[instance(2)]).await.unwrap()[0].value,
         Value::Integer(-5)
     );
+}
+
+/// Serves at `at` an agent that answers every GETNEXT and GETBULK with the
+/// varbinds `answer` gives for the request's first OID.
+fn serve_scripted(
+    net: &TestNet,
+    at: SocketAddr,
+    answer: impl Fn(&Oid) -> Vec<VarBind> + Send + Sync + 'static,
+) -> snmux::transport::test::ServeGuard {
+    net.serve(at, move |req| {
+        let msg = Message::decode(&Bytes::copy_from_slice(req)).ok()?;
+        let AnyPdu::Pdu(pdu) = msg.pdu else {
+            return None;
+        };
+        let vbs = answer(&pdu.varbinds.first()?.oid);
+        let response = Pdu::new(PduType::Response, pdu.request_id, vbs);
+        Some(
+            Message::new(msg.version, msg.community, response)
+                .to_bytes()
+                .to_vec(),
+        )
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_walk_that_leaves_its_subtree_ends_with_left_subtree() {
+    let net = TestNet::new(20);
+    let agent_addr = addr("10.0.20.1:161");
+    let mut mib = numbered_mib(25);
+    mib.insert(oid!(1, 3, 6, 1, 4, 1, 99999, 2, 1), Value::Integer(7));
+    let _g = serve(&net, agent_addr, Agent::new(mib));
+    let engine = engine(&net);
+    for security in [Security::v1("public"), Security::v2c("public")] {
+        let m = engine
+            .manager(agent_addr, security)
+            .max_repetitions(7)
+            .build();
+        for mut walk in [
+            m.walk(oid!(1, 3, 6, 1, 4, 1, 99999, 1)),
+            m.walk_get_next(oid!(1, 3, 6, 1, 4, 1, 99999, 1)),
+        ] {
+            assert_eq!(walk.end(), None, "not started");
+            let mut n = 0;
+            while let Some(vb) = walk.next().await {
+                n += 1;
+                assert_eq!(vb.unwrap().oid, instance(n));
+                assert_eq!(walk.end(), None, "still running");
+            }
+            assert_eq!(n, 25);
+            assert_eq!(walk.end(), Some(&WalkEnd::LeftSubtree));
+            assert!(walk.next().await.is_none());
+            assert_eq!(walk.end(), Some(&WalkEnd::LeftSubtree));
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_v2c_walk_of_the_last_subtree_ends_with_the_end_of_mib_view_varbind() {
+    let net = TestNet::new(21);
+    let agent_addr = addr("10.0.21.1:161");
+    let mut mib = numbered_mib(3);
+    let last = oid!(1, 3, 6, 1, 4, 1, 99999, 2, 1);
+    mib.insert(last.clone(), Value::Integer(7));
+    let _g = serve(&net, agent_addr, Agent::new(mib));
+    let engine = engine(&net);
+    let m = manager(&engine, agent_addr);
+    let end_of_mib = WalkEnd::Exception(vec![VarBind::new(last.clone(), Value::EndOfMibView)]);
+    // GETBULK: one response, [last = 7, last = endOfMibView]; GETNEXT: two.
+    for mut walk in [
+        m.walk(oid!(1, 3, 6, 1, 4, 1, 99999, 2)),
+        m.walk_get_next(oid!(1, 3, 6, 1, 4, 1, 99999, 2)),
+    ] {
+        let walked: Vec<VarBind> = walk.by_ref().try_collect().await.unwrap();
+        assert_eq!(walked, vec![VarBind::new(last.clone(), Value::Integer(7))]);
+        assert_eq!(walk.end(), Some(&end_of_mib));
+    }
+    // The whole MIB: the exception is not yielded.
+    let mut walk = m.walk(oid!(1, 3, 6, 1, 4, 1, 99999));
+    let walked: Vec<VarBind> = walk.by_ref().try_collect().await.unwrap();
+    assert_eq!(walked.len(), 4);
+    assert!(walked.iter().all(|vb| !vb.value.is_exception()));
+    assert_eq!(walk.end(), Some(&end_of_mib));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_exception_end_holds_every_varbind_net_snmp_prints() {
+    let net = TestNet::new(22);
+    let agent_addr = addr("10.0.22.1:161");
+    // A GETBULK response padded with endOfMibView, one of them outside the
+    // subtree.
+    let _g = serve_scripted(&net, agent_addr, |_| {
+        vec![
+            VarBind::new(instance(1), 1),
+            VarBind::new(instance(1), Value::EndOfMibView),
+            VarBind::new(oid!(1, 3, 6, 1, 4, 1, 99999, 2), 2),
+            VarBind::new(oid!(1, 3, 6, 1, 4, 1, 99998), Value::EndOfMibView),
+            VarBind::new(instance(1), Value::EndOfMibView),
+        ]
+    });
+    let engine = engine(&net);
+    let m = manager(&engine, agent_addr);
+    let mut walk = m.walk(oid!(1, 3, 6, 1, 4, 1, 99999, 1));
+    let walked: Vec<VarBind> = walk.by_ref().try_collect().await.unwrap();
+    assert_eq!(walked, vec![VarBind::new(instance(1), 1)]);
+    assert_eq!(
+        walk.end(),
+        Some(&WalkEnd::Exception(vec![
+            VarBind::new(instance(1), Value::EndOfMibView),
+            VarBind::new(instance(1), Value::EndOfMibView),
+        ]))
+    );
+    // noSuchObject / noSuchInstance end a walk too.
+    let _g2 = serve_scripted(&net, addr("10.0.22.2:161"), |oid| {
+        vec![VarBind::new(oid.clone(), Value::NoSuchInstance)]
+    });
+    let m = manager(&engine, addr("10.0.22.2:161"));
+    let mut walk = m.walk_get_next(instance(4));
+    assert!(walk.next().await.is_none());
+    assert_eq!(
+        walk.end(),
+        Some(&WalkEnd::Exception(vec![VarBind::new(
+            instance(4),
+            Value::NoSuchInstance
+        )]))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_v1_walk_at_the_end_of_the_mib_ends_with_no_such_name() {
+    let net = TestNet::new(23);
+    let agent_addr = addr("10.0.23.1:161");
+    let _g = serve(&net, agent_addr, Agent::new(numbered_mib(5)));
+    let engine = engine(&net);
+    let m = engine.manager(agent_addr, Security::v1("public")).build();
+    let mut walk = m.walk(oid!(1, 3, 6, 1, 4, 1, 99999));
+    let walked: Vec<VarBind> = walk.by_ref().try_collect().await.unwrap();
+    assert_eq!(walked.len(), 5);
+    assert_eq!(walk.end(), Some(&WalkEnd::NoSuchName));
+    // Past the last instance: nothing, then noSuchName.
+    let mut walk = m.walk(instance(5));
+    assert!(walk.next().await.is_none());
+    assert_eq!(walk.end(), Some(&WalkEnd::NoSuchName));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_response_ends_a_walk() {
+    let net = TestNet::new(24);
+    let agent_addr = addr("10.0.24.1:161");
+    let _g = serve_scripted(&net, agent_addr, |_| Vec::new());
+    let engine = engine(&net);
+    let mut walk = manager(&engine, agent_addr).walk(oid!(1, 3, 6, 1, 4, 1, 99999));
+    assert!(walk.next().await.is_none());
+    assert_eq!(walk.end(), Some(&WalkEnd::EmptyResponse));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_walk_that_fails_has_no_end() {
+    let net = TestNet::new(25);
+    // Valid varbinds, then one that does not increase, in one response.
+    let looping = addr("10.0.25.1:161");
+    let _g = serve_scripted(&net, looping, |_| {
+        vec![
+            VarBind::new(instance(1), 1),
+            VarBind::new(instance(2), 2),
+            VarBind::new(instance(2), 3),
+            VarBind::new(instance(3), Value::EndOfMibView),
+        ]
+    });
+    let engine = engine(&net);
+    let mut walk = manager(&engine, looping).walk(oid!(1, 3, 6, 1, 4, 1, 99999));
+    // What came before the error is yielded first.
+    assert_eq!(walk.next().await.unwrap().unwrap().oid, instance(1));
+    assert_eq!(walk.next().await.unwrap().unwrap().oid, instance(2));
+    assert_eq!(walk.non_increasing(), None);
+    let err = walk.next().await.unwrap().unwrap_err();
+    match &err {
+        Error::NonIncreasingOid { previous, next, .. } => {
+            assert_eq!(**previous, instance(2));
+            assert_eq!(**next, instance(2));
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(walk.end(), None);
+    assert_eq!(walk.non_increasing(), Some(&VarBind::new(instance(2), 3)));
+    assert!(walk.next().await.is_none());
+    assert!(walk.is_terminated());
+    assert_eq!(walk.end(), None);
+
+    // A timeout: an agent that does not answer.
+    let m = manager(&engine, addr("10.0.25.2:161"));
+    let mut walk = m.walk(oid!(1, 3, 6, 1, 4, 1, 99999));
+    assert!(walk.next().await.unwrap().unwrap_err().is_timeout());
+    assert!(walk.next().await.is_none());
+    assert_eq!(walk.end(), None);
+    assert_eq!(walk.non_increasing(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_walk_cancels_its_request() {
+    let net = TestNet::new(26);
+    let agent = addr("10.0.26.1:161");
+    net.set_link_faults(
+        agent,
+        addr(MANAGER),
+        Faults::none().fixed_delay(Duration::from_secs(3)),
+    );
+    let _g = serve(&net, agent, Agent::new(numbered_mib(1)));
+    let engine = engine(&net);
+    let mut walk = manager(&engine, agent).walk(oid!(1, 3, 6, 1, 4, 1, 99999));
+    let r = tokio::time::timeout(Duration::from_millis(500), walk.next()).await;
+    assert!(r.is_err(), "the answer is 3 s away");
+    assert_eq!(engine.requests_in_table(), 1);
+    drop(walk);
+    assert_eq!(engine.requests_in_table(), 0);
 }

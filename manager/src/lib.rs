@@ -14,4 +14,4 @@ mod walk;
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, ImproperResponse};
 pub use manager::{Manager, ManagerBuilder, Security};
-pub use walk::Walk;
+pub use walk::{Walk, WalkEnd};

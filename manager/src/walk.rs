@@ -1,17 +1,43 @@
 use std::collections::VecDeque;
 use std::fmt;
+use std::mem;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::Stream;
-use futures::stream::BoxStream;
+use futures::future::BoxFuture;
+use futures::stream::FusedStream;
 
-use snmux_engine::{ErrorStatus, Oid, Value, VarBind};
+use snmux_engine::{ErrorStatus, Oid, VarBind};
 
 use crate::{Error, Manager};
 
 /// A walk of a subtree: a [`Stream`] of the object instances under a root
-/// OID, in order. Made by [`Manager::walk`].
+/// OID, in order. Made by [`Manager::walk`] and [`Manager::walk_get_next`].
+///
+/// Each request asks for what follows the last OID received: GETBULK
+/// (RFC 3416 §4.2.3) with the manager's
+/// [`max_repetitions`](crate::ManagerBuilder::max_repetitions) on SNMPv2c,
+/// GETNEXT (RFC 3416 §4.2.2) on SNMPv1 and for
+/// [`walk_get_next`](Manager::walk_get_next). The stream yields every
+/// varbind inside the subtree whose value is not an exception, and ends
+/// when a response leaves the subtree, holds an exception inside it, is
+/// empty, or is SNMPv1's noSuchName; [`Walk::end`] then says which.
+/// Exception varbinds are not yielded: they are in
+/// [`WalkEnd::Exception`].
+///
+/// A tooBig response halves max-repetitions for the rest of the walk.
+///
+/// # Errors
+///
+/// The first error of a request, after the varbinds received before it,
+/// or [`Error::NonIncreasingOid`] if the agent returns an OID that does
+/// not follow the one before it (which would make the walk loop forever).
+/// After an error the stream ends.
+///
+/// # Cancel safety
+///
+/// Dropping the stream cancels the request in flight, if any.
 ///
 /// # Examples
 ///
@@ -25,17 +51,108 @@ use crate::{Error, Manager};
 /// # }
 /// ```
 ///
-/// # Cancel safety
+/// How the walk ended:
 ///
-/// Dropping the stream cancels the request in flight, if any.
+/// ```no_run
+/// use futures::TryStreamExt;
+/// use snmux::{Manager, WalkEnd, oid};
+///
+/// # async fn demo(agent: Manager) -> Result<(), snmux::Error> {
+/// let mut walk = agent.walk(oid!(1, 3, 6, 1, 6, 3, 16));
+/// while let Some(vb) = walk.try_next().await? {
+///     println!("{vb:?}");
+/// }
+/// if let Some(WalkEnd::Exception(exceptions)) = walk.end() {
+///     println!("ended with {exceptions:?}");
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct Walk {
-    inner: BoxStream<'static, Result<VarBind, Error>>,
+    root: Oid,
+    /// Varbinds received and not yet yielded.
+    buffer: VecDeque<VarBind>,
+    state: State,
+}
+
+/// How a finished [`Walk`] ended; see [`Walk::end`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WalkEnd {
+    /// The agent returned an OID outside the subtree: the lexicographic
+    /// successor of the last instance under the root lies after the
+    /// subtree (RFC 3416 §4.2.2, §4.2.3). The walk's usual end.
+    LeftSubtree,
+    /// The response held exception varbinds inside the subtree: usually
+    /// endOfMibView, the end of the agent's MIB view (RFC 3416 §4.2.2,
+    /// §4.2.3), or noSuchObject / noSuchInstance (RFC 3416 §4.2.1) if an
+    /// agent sends them to GETNEXT or GETBULK.
+    ///
+    /// The first exception inside the subtree, then every later varbind
+    /// of the same response that is inside the subtree, in order (agents
+    /// pad GETBULK responses with more endOfMibView): the varbinds
+    /// net-snmp's snmpwalk and snmpbulkwalk print at the end.
+    Exception(Vec<VarBind>),
+    /// An SNMPv1 agent answered GETNEXT with the error-status noSuchName:
+    /// SNMPv1's end of the MIB (RFC 1157 §4.1.3; RFC 3416 §3 keeps
+    /// noSuchName only for SNMPv1 and proxies).
+    NoSuchName,
+    /// A response without varbinds, which GETBULK allows (RFC 3416
+    /// §4.2.3: "possibly zero").
+    EmptyResponse,
+}
+
+impl Walk {
+    pub(crate) fn new(manager: Manager, root: Oid, bulk: bool) -> Walk {
+        Walk {
+            buffer: VecDeque::new(),
+            state: State::Idle(Cursor {
+                max_repetitions: manager.max_repetitions().max(1),
+                manager,
+                last: root.clone(),
+                bulk,
+            }),
+            root,
+        }
+    }
+
+    /// How the walk ended: `None` while it runs and if it ended with an
+    /// error; `Some` once the stream has returned `None` after its last
+    /// varbind.
+    pub fn end(&self) -> Option<&WalkEnd> {
+        match &self.state {
+            State::Ended(end) => Some(end),
+            _ => None,
+        }
+    }
+
+    /// After the stream yielded [`Error::NonIncreasingOid`]: the varbind
+    /// the agent returned, value included (the error holds only its OID),
+    /// for tools that print it as net-snmp does. `None` otherwise.
+    pub fn non_increasing(&self) -> Option<&VarBind> {
+        match &self.state {
+            State::Failed(vb) => vb.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for Walk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Walk").finish_non_exhaustive()
+        let state = match &self.state {
+            State::Idle(_) => "idle",
+            State::Fetching(_) => "fetching",
+            State::Ending(_) => "ending",
+            State::Ended(_) => "ended",
+            State::Failed(_) => "failed",
+        };
+        f.debug_struct("Walk")
+            .field("root", &self.root)
+            .field("buffered", &self.buffer.len())
+            .field("state", &state)
+            .field("end", &self.end())
+            .finish()
     }
 }
 
@@ -43,96 +160,176 @@ impl Stream for Walk {
     type Item = Result<VarBind, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
+        let this = &mut *self;
+        loop {
+            if let Some(vb) = this.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(vb)));
+            }
+            // Failed stands in while the state is taken apart.
+            this.state = match mem::replace(&mut this.state, State::Failed(None)) {
+                State::Idle(cursor) => State::Fetching(Box::pin(cursor.fetch())),
+                State::Fetching(mut fetch) => match fetch.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        this.state = State::Fetching(fetch);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready((mut cursor, response)) => {
+                        match cursor.read(&this.root, response, &mut this.buffer) {
+                            None => State::Idle(cursor),
+                            Some(outcome) => State::Ending(outcome),
+                        }
+                    }
+                },
+                State::Ending(Outcome::End(end)) => {
+                    this.state = State::Ended(end);
+                    return Poll::Ready(None);
+                }
+                State::Ending(Outcome::Error(e, vb)) => {
+                    this.state = State::Failed(vb);
+                    return Poll::Ready(Some(Err(e)));
+                }
+                state @ (State::Ended(_) | State::Failed(_)) => {
+                    this.state = state;
+                    return Poll::Ready(None);
+                }
+            };
+        }
     }
 }
 
-struct State {
+impl FusedStream for Walk {
+    fn is_terminated(&self) -> bool {
+        matches!(self.state, State::Ended(_) | State::Failed(_))
+    }
+}
+
+enum State {
+    /// No request in flight; the next poll sends one.
+    Idle(Cursor),
+    /// A request in flight.
+    Fetching(Fetch),
+    /// The last response has been read: once the buffer is empty, the
+    /// stream ends (or yields the error, then ends).
+    Ending(Outcome),
+    /// The stream has returned `None`.
+    Ended(WalkEnd),
+    /// The stream has yielded an error, and returns `None` from now on;
+    /// with the varbind of [`Error::NonIncreasingOid`].
+    Failed(Option<Box<VarBind>>),
+}
+
+/// What ends a walk.
+enum Outcome {
+    End(WalkEnd),
+    /// With the varbind of [`Error::NonIncreasingOid`].
+    Error(Error, Option<Box<VarBind>>),
+}
+
+/// A request in flight: the future owns the cursor while it runs and gives
+/// it back with the response.
+type Fetch = BoxFuture<'static, (Cursor, Result<Vec<VarBind>, Error>)>;
+
+/// Where a walk is.
+struct Cursor {
     manager: Manager,
-    root: Oid,
-    /// The OID to ask for next: the last one returned.
+    /// The OID to ask for next: the last one yielded.
     last: Oid,
     bulk: bool,
     max_repetitions: u32,
-    buffer: VecDeque<VarBind>,
-    done: bool,
 }
 
-impl Walk {
-    pub(crate) fn new(manager: Manager, root: Oid, bulk: bool) -> Walk {
-        let state = State {
-            max_repetitions: manager.max_repetitions(),
-            manager,
-            last: root.clone(),
-            root,
-            bulk,
-            buffer: VecDeque::new(),
-            done: false,
+impl Cursor {
+    /// GETBULK or GETNEXT for what follows `last`; gives the cursor back
+    /// with the response.
+    async fn fetch(self) -> (Cursor, Result<Vec<VarBind>, Error>) {
+        let oids = [self.last.clone()];
+        let response = if self.bulk {
+            self.manager.get_bulk(0, self.max_repetitions, &oids).await
+        } else {
+            self.manager.get_next(&oids).await
         };
-        let inner = futures::stream::unfold(state, |mut st| async move {
-            loop {
-                if let Some(vb) = st.buffer.pop_front() {
-                    return Some((Ok(vb), st));
-                }
-                if st.done {
-                    return None;
-                }
-                if let Err(e) = st.fetch().await {
-                    st.done = true;
-                    return Some((Err(e), st));
-                }
+        (self, response)
+    }
+
+    /// Reads a response to a walk of `root`: appends the varbinds to yield
+    /// to `buffer` and moves `last` on. Returns how the walk ends, or
+    /// `None` to go on.
+    fn read(
+        &mut self,
+        root: &Oid,
+        response: Result<Vec<VarBind>, Error>,
+        buffer: &mut VecDeque<VarBind>,
+    ) -> Option<Outcome> {
+        let varbinds = match response {
+            Ok(varbinds) => varbinds,
+            Err(e)
+                if self.bulk
+                    && e.error_status() == Some(ErrorStatus::TooBig)
+                    && self.max_repetitions > 1 =>
+            {
+                self.max_repetitions /= 2;
+                tracing::debug!(
+                    target = %self.manager.target(),
+                    max_repetitions = self.max_repetitions,
+                    "walk: tooBig, fewer repetitions"
+                );
+                return None;
             }
-        });
-        Walk {
-            inner: Box::pin(inner),
+            // SNMPv1 ends a walk at the end of the MIB with noSuchName.
+            Err(e) if !self.bulk && e.error_status() == Some(ErrorStatus::NoSuchName) => {
+                return Some(Outcome::End(WalkEnd::NoSuchName));
+            }
+            Err(e) => return Some(Outcome::Error(e, None)),
+        };
+        if varbinds.is_empty() {
+            return Some(Outcome::End(WalkEnd::EmptyResponse));
+        }
+        // As net-snmp, the whole response is read, also after the varbind
+        // that ends the walk.
+        let mut left = false;
+        let mut exceptions: Option<Vec<VarBind>> = None;
+        for vb in varbinds {
+            let inside = vb.oid.starts_with(root);
+            if let Some(exceptions) = &mut exceptions {
+                if inside {
+                    exceptions.push(vb);
+                }
+                continue;
+            }
+            if !inside {
+                left = true;
+                continue;
+            }
+            if vb.value.is_exception() {
+                exceptions = Some(vec![vb]);
+                continue;
+            }
+            if vb.oid <= self.last {
+                let error = Error::NonIncreasingOid {
+                    target: self.manager.target(),
+                    previous: Box::new(self.last.clone()),
+                    next: Box::new(vb.oid.clone()),
+                };
+                return Some(Outcome::Error(error, Some(Box::new(vb))));
+            }
+            self.last = vb.oid.clone();
+            buffer.push_back(vb);
+        }
+        match exceptions {
+            Some(exceptions) => Some(Outcome::End(WalkEnd::Exception(exceptions))),
+            None if left => Some(Outcome::End(WalkEnd::LeftSubtree)),
+            None => None,
         }
     }
 }
 
-impl State {
-    /// Asks for the next batch and puts what belongs to the walk into the
-    /// buffer; sets `done` at the end.
-    async fn fetch(&mut self) -> Result<(), Error> {
-        let oids = [self.last.clone()];
-        let response = if self.bulk {
-            match self.manager.get_bulk(0, self.max_repetitions, &oids).await {
-                Err(e)
-                    if e.error_status() == Some(ErrorStatus::TooBig)
-                        && self.max_repetitions > 1 =>
-                {
-                    self.max_repetitions /= 2;
-                    return Ok(());
-                }
-                r => r?,
-            }
-        } else {
-            match self.manager.get_next(&oids).await {
-                // SNMPv1 ends a walk at the end of the MIB with noSuchName.
-                Err(e) if e.error_status() == Some(ErrorStatus::NoSuchName) => {
-                    self.done = true;
-                    return Ok(());
-                }
-                r => r?,
-            }
-        };
-        if response.is_empty() {
-            self.done = true;
-        }
-        for vb in response {
-            if vb.value == Value::EndOfMibView || !vb.oid.starts_with(&self.root) {
-                self.done = true;
-                break;
-            }
-            if vb.oid <= self.last {
-                return Err(Error::NonIncreasingOid {
-                    target: self.manager.target(),
-                    previous: Box::new(self.last.clone()),
-                    next: Box::new(vb.oid),
-                });
-            }
-            self.last = vb.oid.clone();
-            self.buffer.push_back(vb);
-        }
-        Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_walk_can_move_between_tasks() {
+        fn check<T: Send + Unpin + 'static>() {}
+        check::<Walk>();
     }
 }

@@ -92,7 +92,6 @@ async fn run<W: Write>(
         Command::Walk(args) => {
             let options = AppOptions::merge(&args.app_options);
             let options = WalkOptions {
-                max_repetitions: manager.max_repetitions(),
                 include_root: options.include_root,
                 get_fallback: !options.no_get_fallback,
                 print_count: options.print_count,

@@ -1,23 +1,22 @@
 //! `snmux walk`: snmpbulkwalk's (and, on SNMPv1, snmpwalk's) output.
 //!
-//! The library's [`snmux::Walk`] stream yields the object instances of a
-//! subtree, but not how the walk ended; net-snmp prints that ending (an
-//! exception inside the subtree, `End of MIB` on SNMPv1), so this module
-//! drives GETBULK / GETNEXT itself, with the same safeguards as the
-//! library's walk: max-repetitions halved on tooBig, and an error instead of
-//! a loop when the agent returns an OID that does not increase.
+//! The walk is the library's [`snmux::Walk`]; this module prints its
+//! varbinds as they arrive, then what net-snmp prints of how it ended
+//! ([`Walk::end`]): the exception varbinds inside the subtree, or
+//! `End of MIB` on SNMPv1.
 
 use std::io::Write;
 
-use snmux::{Error, ErrorStatus, Manager, Oid, Version};
+use futures::StreamExt;
+
+use snmux::{Error, Manager, Oid, Walk, WalkEnd};
 
 use crate::Output;
 
-/// How to walk.
+/// How to walk. max-repetitions is the manager's
+/// ([`snmux::ManagerBuilder::max_repetitions`]).
 #[derive(Debug, Clone)]
 pub(crate) struct WalkOptions {
-    /// max-repetitions of each GETBULK (SNMPv2c); 0 counts as 1.
-    pub(crate) max_repetitions: u32,
     /// `-Ci`: GET the root and print it before walking.
     pub(crate) include_root: bool,
     /// Unless `-CI`: when the walk printed nothing, GET the root and print
@@ -37,7 +36,8 @@ pub(crate) struct WalkOptions {
 /// # Errors
 ///
 /// The first error of a request (after what came before it was printed),
-/// [`Error::NonIncreasingOid`], or an error writing the output.
+/// [`Error::NonIncreasingOid`] (after the offending varbind, as net-snmp
+/// prints it), or an error writing the output.
 pub(crate) async fn walk<W: Write>(
     manager: &Manager,
     root: &Oid,
@@ -48,61 +48,8 @@ pub(crate) async fn walk<W: Write>(
     if options.include_root {
         found += get_and_print(manager, root, out).await?;
     }
-    let bulk = manager.version() != Version::V1;
-    let mut max_repetitions = options.max_repetitions.max(1);
-    let mut last = root.clone();
-    loop {
-        let request = [last.clone()];
-        let response = if bulk {
-            match manager.get_bulk(0, max_repetitions, &request).await {
-                Err(e) if e.error_status() == Some(ErrorStatus::TooBig) && max_repetitions > 1 => {
-                    max_repetitions /= 2;
-                    tracing::debug!(max_repetitions, "tooBig: fewer repetitions");
-                    continue;
-                }
-                r => r?,
-            }
-        } else {
-            match manager.get_next(&request).await {
-                Err(e) if e.error_status() == Some(ErrorStatus::NoSuchName) => {
-                    out.note("End of MIB")?;
-                    break;
-                }
-                r => r?,
-            }
-        };
-        if response.is_empty() {
-            break;
-        }
-        // As net-snmp, the whole response is printed, even after the
-        // varbind that ends the walk (agents pad GETBULK responses with
-        // endOfMibView).
-        let mut end = false;
-        for vb in response {
-            if !vb.oid.starts_with(root) {
-                end = true;
-                continue;
-            }
-            out.varbind(&vb)?;
-            found += 1;
-            if vb.value.is_exception() {
-                end = true;
-                continue;
-            }
-            if vb.oid <= last {
-                return Err(Error::NonIncreasingOid {
-                    target: manager.target(),
-                    previous: Box::new(last),
-                    next: Box::new(vb.oid),
-                }
-                .into());
-            }
-            last = vb.oid;
-        }
-        if end {
-            break;
-        }
-    }
+    let mut walk = manager.walk(root.clone());
+    found += print_walk(&mut walk, out).await?;
     if found == 0 && options.get_fallback {
         found += get_and_print(manager, root, out).await?;
     }
@@ -110,6 +57,36 @@ pub(crate) async fn walk<W: Write>(
         out.note(&format!("Variables found: {found}"))?;
     }
     Ok(())
+}
+
+/// Prints the varbinds of `walk` and its ending; returns how many varbinds
+/// it printed.
+async fn print_walk<W: Write>(walk: &mut Walk, out: &mut Output<W>) -> anyhow::Result<usize> {
+    let mut found = 0;
+    while let Some(next) = walk.next().await {
+        match next {
+            Ok(vb) => {
+                out.varbind(&vb)?;
+                found += 1;
+            }
+            Err(e @ Error::NonIncreasingOid { .. }) => {
+                if let Some(vb) = walk.non_increasing() {
+                    out.varbind(vb)?;
+                }
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match walk.end() {
+        Some(WalkEnd::Exception(varbinds)) => {
+            out.varbinds(varbinds)?;
+            found += varbinds.len();
+        }
+        Some(WalkEnd::NoSuchName) => out.note("End of MIB")?,
+        _ => {}
+    }
+    Ok(found)
 }
 
 /// GETs `oid` and prints the response, exceptions included; an error
