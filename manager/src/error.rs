@@ -1,7 +1,7 @@
 use std::io;
 use std::net::SocketAddr;
 
-use snmux_engine::{DecodeError, ErrorStatus, Oid, Version, dispatcher};
+use snmux_engine::{DecodeError, ErrorStatus, Oid, VarBind, Version, dispatcher};
 
 /// The error of a manager operation.
 #[derive(Debug, thiserror::Error)]
@@ -41,14 +41,14 @@ pub enum Error {
     },
     /// A walk received an OID that does not follow the one before: the agent
     /// would make the walk loop forever.
-    #[error("{target} returned OID {next} after {previous} in a walk (not increasing)")]
+    #[error("{target} returned OID {} after {previous} in a walk (not increasing)", next.oid)]
     NonIncreasingOid {
         /// The agent.
         target: SocketAddr,
         /// The OID asked for.
         previous: Box<Oid>,
-        /// The OID the agent returned.
-        next: Box<Oid>,
+        /// The varbind the agent returned.
+        next: Box<VarBind>,
     },
     /// The response matched the request but did not decode.
     #[error("malformed response: {0}")]

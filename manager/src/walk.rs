@@ -126,16 +126,6 @@ impl Walk {
             _ => None,
         }
     }
-
-    /// After the stream yielded [`Error::NonIncreasingOid`]: the varbind
-    /// the agent returned, value included (the error holds only its OID),
-    /// for tools that print it as net-snmp does. `None` otherwise.
-    pub fn non_increasing(&self) -> Option<&VarBind> {
-        match &self.state {
-            State::Failed(vb) => vb.as_deref(),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Debug for Walk {
@@ -145,7 +135,7 @@ impl fmt::Debug for Walk {
             State::Fetching(_) => "fetching",
             State::Ending(_) => "ending",
             State::Ended(_) => "ended",
-            State::Failed(_) => "failed",
+            State::Failed => "failed",
         };
         f.debug_struct("Walk")
             .field("root", &self.root)
@@ -166,7 +156,7 @@ impl Stream for Walk {
                 return Poll::Ready(Some(Ok(vb)));
             }
             // Failed stands in while the state is taken apart.
-            this.state = match mem::replace(&mut this.state, State::Failed(None)) {
+            this.state = match mem::replace(&mut this.state, State::Failed) {
                 State::Idle(cursor) => State::Fetching(Box::pin(cursor.fetch())),
                 State::Fetching(mut fetch) => match fetch.as_mut().poll(cx) {
                     Poll::Pending => {
@@ -184,11 +174,11 @@ impl Stream for Walk {
                     this.state = State::Ended(end);
                     return Poll::Ready(None);
                 }
-                State::Ending(Outcome::Error(e, vb)) => {
-                    this.state = State::Failed(vb);
+                State::Ending(Outcome::Error(e)) => {
+                    this.state = State::Failed;
                     return Poll::Ready(Some(Err(e)));
                 }
-                state @ (State::Ended(_) | State::Failed(_)) => {
+                state @ (State::Ended(_) | State::Failed) => {
                     this.state = state;
                     return Poll::Ready(None);
                 }
@@ -199,7 +189,7 @@ impl Stream for Walk {
 
 impl FusedStream for Walk {
     fn is_terminated(&self) -> bool {
-        matches!(self.state, State::Ended(_) | State::Failed(_))
+        matches!(self.state, State::Ended(_) | State::Failed)
     }
 }
 
@@ -213,16 +203,14 @@ enum State {
     Ending(Outcome),
     /// The stream has returned `None`.
     Ended(WalkEnd),
-    /// The stream has yielded an error, and returns `None` from now on;
-    /// with the varbind of [`Error::NonIncreasingOid`].
-    Failed(Option<Box<VarBind>>),
+    /// The stream has yielded an error, and returns `None` from now on.
+    Failed,
 }
 
 /// What ends a walk.
 enum Outcome {
     End(WalkEnd),
-    /// With the varbind of [`Error::NonIncreasingOid`].
-    Error(Error, Option<Box<VarBind>>),
+    Error(Error),
 }
 
 /// A request in flight: the future owns the cursor while it runs and gives
@@ -279,7 +267,7 @@ impl Cursor {
             Err(e) if !self.bulk && e.error_status() == Some(ErrorStatus::NoSuchName) => {
                 return Some(Outcome::End(WalkEnd::NoSuchName));
             }
-            Err(e) => return Some(Outcome::Error(e, None)),
+            Err(e) => return Some(Outcome::Error(e)),
         };
         if varbinds.is_empty() {
             return Some(Outcome::End(WalkEnd::EmptyResponse));
@@ -308,9 +296,9 @@ impl Cursor {
                 let error = Error::NonIncreasingOid {
                     target: self.manager.target(),
                     previous: Box::new(self.last.clone()),
-                    next: Box::new(vb.oid.clone()),
+                    next: Box::new(vb),
                 };
-                return Some(Outcome::Error(error, Some(Box::new(vb))));
+                return Some(Outcome::Error(error));
             }
             self.last = vb.oid.clone();
             buffer.push_back(vb);

@@ -70,8 +70,8 @@ async fn print_walk<W: Write>(walk: &mut Walk, out: &mut Output<W>) -> anyhow::R
                 found += 1;
             }
             Err(e @ Error::NonIncreasingOid { .. }) => {
-                if let Some(vb) = walk.non_increasing() {
-                    out.varbind(vb)?;
+                if let Error::NonIncreasingOid { next, .. } = &e {
+                    out.varbind(next)?;
                 }
                 return Err(e.into());
             }
