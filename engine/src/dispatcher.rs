@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
 use tokio::io::ReadBuf;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::{Mutex, Notify, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, trace};
 
@@ -177,6 +177,8 @@ struct Shared {
     counters: Counters,
     closed: AtomicBool,
     shutdown: Notify,
+    /// Held while a request sends: see [`Shared::send`].
+    send_lock: Mutex<()>,
 }
 
 /// The dispatcher of one engine: a cheap handle to the shared request table
@@ -220,6 +222,7 @@ impl Dispatcher {
             counters: Counters::default(),
             closed: AtomicBool::new(false),
             shutdown: Notify::new(),
+            send_lock: Mutex::new(()),
         });
         tokio::spawn(receive_task(shared.clone()));
         Self { shared }
@@ -322,13 +325,23 @@ impl Dispatcher {
         message.encode(&mut buf);
         let datagram = buf.freeze();
         trace!(%target, request_id = guard.id, "send");
-        shared.send(&datagram, target).await?;
-        inc(&shared.counters.sent);
-
         let start = Instant::now();
         let deadline = start + options.timeout;
+        match shared.send(&datagram, target, deadline).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                inc(&shared.counters.timed_out);
+                return Err(Error::Timeout {
+                    target,
+                    retransmissions: 0,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        inc(&shared.counters.sent);
+
         let refresh = options.refresh.max(Duration::from_millis(1));
-        let mut next_send = start + refresh;
+        let mut next_send = Instant::now() + refresh;
         let mut retransmissions = 0;
         let sleep = tokio::time::sleep_until(next_send.min(deadline));
         tokio::pin!(sleep);
@@ -352,7 +365,7 @@ impl Dispatcher {
                     if now >= next_send {
                         // A failed retransmission is not fatal: the next one,
                         // or the timeout, decides.
-                        if let Err(e) = shared.send(&datagram, target).await {
+                        if let Err(e) = shared.send(&datagram, target, deadline).await {
                             debug!(%target, request_id = guard.id, error = %e, "retransmission failed");
                         }
                         retransmissions += 1;
@@ -409,9 +422,29 @@ impl Shared {
         Ok(guard)
     }
 
-    async fn send(&self, datagram: &[u8], target: SocketAddr) -> io::Result<()> {
-        poll_fn(|cx| self.transport.poll_send_to(cx, datagram, target)).await?;
-        Ok(())
+    /// Sends `datagram`; waits for the socket no later than `deadline`
+    /// (then `TimedOut`).
+    async fn send(&self, datagram: &[u8], target: SocketAddr, deadline: Instant) -> io::Result<()> {
+        // The fast path: sent at once, no waker, no lock.
+        match self.transport.try_send_to(datagram, target) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        // `poll_send_to` keeps only the waker of its last `Pending` caller,
+        // as tokio's `UdpSocket` does: of requests that find the socket not
+        // writable at the same time (a full send buffer, or a socket whose
+        // first readiness event the runtime has not seen yet), all but one
+        // would never be woken. One request at a time waits for the socket;
+        // the others wait here, in a queue that wakes each of them.
+        let wait = async {
+            let _one_sender = self.send_lock.lock().await;
+            poll_fn(|cx| self.transport.poll_send_to(cx, datagram, target)).await
+        };
+        match tokio::time::timeout_at(deadline, wait).await {
+            Ok(sent) => sent.map(drop),
+            Err(_) => Err(io::ErrorKind::TimedOut.into()),
+        }
     }
 
     fn route(&self, from: SocketAddr, datagram: &Bytes, recent: &mut RecentIds) -> Routed {
@@ -567,4 +600,129 @@ async fn receive_task(shared: Arc<Shared>) {
     }
     debug!("receive task stopped");
     shared.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+    use std::task::{Context, Waker};
+
+    use super::*;
+
+    /// A transport that is not writable until told, and that, like tokio's
+    /// `UdpSocket`, remembers only the waker of the last `Pending` send.
+    #[derive(Debug, Default)]
+    struct NotYetWritable {
+        writable: AtomicBool,
+        waker: StdMutex<Option<Waker>>,
+        sent: AtomicUsize,
+    }
+
+    impl NotYetWritable {
+        fn make_writable(&self) {
+            self.writable.store(true, Ordering::SeqCst);
+            if let Some(waker) = self.waker.lock().unwrap().take() {
+                waker.wake();
+            }
+        }
+    }
+
+    impl Transport for NotYetWritable {
+        fn poll_send_to(
+            &self,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+            _target: SocketAddr,
+        ) -> Poll<io::Result<usize>> {
+            if self.writable.load(Ordering::SeqCst) {
+                self.sent.fetch_add(1, Ordering::SeqCst);
+                return Poll::Ready(Ok(buf.len()));
+            }
+            *self.waker.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+
+        fn poll_recv_from(
+            &self,
+            _cx: &mut Context<'_>,
+            _buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<SocketAddr>> {
+            Poll::Pending
+        }
+
+        fn local_addr(&self) -> io::Result<SocketAddr> {
+            Ok(SocketAddr::from(([127, 0, 0, 1], 40000)))
+        }
+    }
+
+    /// Requests that find the socket not writable all send once it is,
+    /// although the transport wakes only one of them.
+    #[tokio::test(start_paused = true)]
+    async fn requests_waiting_for_a_writable_socket_all_send() {
+        let transport = Arc::new(NotYetWritable::default());
+        let dispatcher = Dispatcher::start(transport.clone(), 100, 65507);
+        let target = SocketAddr::from(([127, 0, 0, 1], 161));
+        let requests: Vec<_> = (0..10)
+            .map(|_| {
+                let d = dispatcher.clone();
+                tokio::spawn(async move {
+                    let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
+                    let options = RequestOptions::default();
+                    d.request(
+                        target,
+                        Version::V2c,
+                        Bytes::from_static(b"public"),
+                        pdu,
+                        &options,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        // Every request has tried to send.
+        while dispatcher.table_len() < 10 {
+            tokio::task::yield_now().await;
+        }
+        tokio::task::yield_now().await;
+        assert_eq!(transport.sent.load(Ordering::SeqCst), 0);
+
+        transport.make_writable();
+        let all_sent = async {
+            while transport.sent.load(Ordering::SeqCst) < 10 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        let sent = tokio::time::timeout(Duration::from_secs(1), all_sent).await;
+        assert!(
+            sent.is_ok(),
+            "{} of 10 requests sent",
+            transport.sent.load(Ordering::SeqCst)
+        );
+        assert_eq!(dispatcher.stats().sent, 10);
+        for r in requests {
+            r.abort();
+        }
+    }
+
+    /// A socket that never becomes writable: the request times out at its
+    /// deadline instead of waiting for the socket forever.
+    #[tokio::test(start_paused = true)]
+    async fn the_first_send_is_bounded_by_the_timeout() {
+        let transport = Arc::new(NotYetWritable::default());
+        let dispatcher = Dispatcher::start(transport, 100, 65507);
+        let options = RequestOptions {
+            timeout: Duration::from_secs(2),
+            ..RequestOptions::default()
+        };
+        let started = Instant::now();
+        let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
+        let target = SocketAddr::from(([127, 0, 0, 1], 161));
+        let r = dispatcher
+            .request(target, Version::V2c, Bytes::from_static(b"public"), pdu, &options)
+            .await;
+        assert!(matches!(r, Err(Error::Timeout { retransmissions: 0, .. })), "{r:?}");
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+        assert_eq!(dispatcher.table_len(), 0);
+        assert_eq!(dispatcher.stats().timed_out, 1);
+    }
 }

@@ -42,6 +42,27 @@ pub trait Transport: Debug + Send + Sync + 'static {
         target: SocketAddr,
     ) -> Poll<io::Result<usize>>;
 
+    /// Sends one datagram to `target` if that can be done at once, without
+    /// registering for a wakeup: `WouldBlock` if the transport is not
+    /// writable now. Returns the number of bytes sent.
+    ///
+    /// This is the fast path of every request. It exists because
+    /// [`Transport::poll_send_to`] keeps, as tokio's `UdpSocket` does, only
+    /// the waker of its most recent `Pending` caller: callers that may wait
+    /// must take turns, and those that need not wait should not touch the
+    /// waker at all.
+    ///
+    /// The default always answers `WouldBlock`, which is correct for any
+    /// transport and sends every datagram through `poll_send_to`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the errors of [`Transport::poll_send_to`].
+    fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        let _ = (buf, target);
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
     /// Receives one datagram into `buf` and returns its source address.
     ///
     /// A datagram longer than the space left in `buf` is truncated.

@@ -441,6 +441,10 @@ impl Transport for TestSocket {
         Poll::Ready(transmit(&self.shared, self.addr, target, buf).map(|()| buf.len()))
     }
 
+    fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        transmit(&self.shared, self.addr, target, buf).map(|()| buf.len())
+    }
+
     /// Takes the next datagram from the inbox.
     ///
     /// # Errors

@@ -251,6 +251,11 @@ impl Transport for UdpTransport {
         self.socket.poll_send_to(cx, buf, target)
     }
 
+    fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        let target = self.os_target(target)?;
+        self.socket.try_send_to(buf, target)
+    }
+
     fn poll_recv_from(
         &self,
         cx: &mut Context<'_>,
