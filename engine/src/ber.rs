@@ -74,6 +74,8 @@ pub enum DecodeErrorKind {
     UnknownVersion(i64),
     /// Bytes left over inside a constructed element.
     TrailingData,
+    /// An SNMPv3 msgFlags that is not one byte long (RFC 3412 §6.4).
+    InvalidFlags,
 }
 
 impl fmt::Display for DecodeErrorKind {
@@ -94,6 +96,7 @@ impl fmt::Display for DecodeErrorKind {
             Self::InvalidNull => f.write_str("NULL with contents"),
             Self::UnknownVersion(v) => write!(f, "unknown SNMP version {v}"),
             Self::TrailingData => f.write_str("trailing data"),
+            Self::InvalidFlags => f.write_str("msgFlags not one byte long"),
         }
     }
 }

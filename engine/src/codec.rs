@@ -269,14 +269,16 @@ fn varbinds_content_len(vbs: &[VarBind]) -> usize {
     vbs.iter().map(|vb| tlv_len(varbind_content_len(vb))).sum()
 }
 
+pub(crate) fn pdu_content_len_of(p: &Pdu) -> usize {
+    tlv_len(int_len(p.request_id.into()))
+        + tlv_len(int_len(p.error_status.into()))
+        + tlv_len(int_len(p.error_index.into()))
+        + tlv_len(varbinds_content_len(&p.varbinds))
+}
+
 fn pdu_content_len(pdu: &AnyPdu) -> usize {
     match pdu {
-        AnyPdu::Pdu(p) => {
-            tlv_len(int_len(p.request_id.into()))
-                + tlv_len(int_len(p.error_status.into()))
-                + tlv_len(int_len(p.error_index.into()))
-                + tlv_len(varbinds_content_len(&p.varbinds))
-        }
+        AnyPdu::Pdu(p) => pdu_content_len_of(p),
         AnyPdu::TrapV1(t) => {
             tlv_len(oid_len(&t.enterprise))
                 + tlv_len(4)

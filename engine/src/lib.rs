@@ -11,6 +11,7 @@ mod codec;
 pub mod dispatcher;
 mod oid;
 mod pdu;
+mod v3;
 mod value;
 
 pub use ber::{DecodeError, DecodeErrorKind};
@@ -18,4 +19,8 @@ pub use codec::{MessageHeader, varbind_encoded_len};
 pub use dispatcher::{Dispatcher, RequestOptions, Routed, Stats};
 pub use oid::{MAX_OID_LEN, Oid, ParseOidError};
 pub use pdu::{AnyPdu, ErrorStatus, Message, Pdu, PduType, TrapV1Pdu, Version};
+pub use v3::{
+    FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE, HeaderV3, MessageV3, MsgData, SECURITY_MODEL_USM,
+    ScopedPdu, UsmSecurityParameters, peek_version,
+};
 pub use value::{Value, ValueTypeError, VarBind};

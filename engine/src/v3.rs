@@ -1,0 +1,542 @@
+//! SNMPv3 messages (RFC 3412 §6) with the User-based Security Model's
+//! security parameters (RFC 3414 §2.4) and scoped PDUs.
+//!
+//! Encoding writes msgAuthenticationParameters as zeros and returns their
+//! offset, so that the caller signs the message in place; decoding returns
+//! the same offset, so that the caller verifies it in place.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::ber::*;
+use crate::codec::{decode_varbinds, encode_varbinds, pdu_content_len_of};
+use crate::{DecodeError, DecodeErrorKind, Pdu, PduType, Version};
+
+/// msgFlags authFlag (RFC 3412 §6.4).
+pub const FLAG_AUTH: u8 = 0x01;
+/// msgFlags privFlag.
+pub const FLAG_PRIV: u8 = 0x02;
+/// msgFlags reportableFlag.
+pub const FLAG_REPORTABLE: u8 = 0x04;
+/// msgSecurityModel of the User-based Security Model (RFC 3411 §5).
+pub const SECURITY_MODEL_USM: i32 = 3;
+
+/// UsmSecurityParameters (RFC 3414 §2.4), carried in msgSecurityParameters.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct UsmSecurityParameters {
+    /// msgAuthoritativeEngineID: the agent's snmpEngineID.
+    pub engine_id: Bytes,
+    /// msgAuthoritativeEngineBoots.
+    pub engine_boots: u32,
+    /// msgAuthoritativeEngineTime, in seconds.
+    pub engine_time: u32,
+    /// msgUserName.
+    pub user_name: Bytes,
+    /// msgAuthenticationParameters: the truncated HMAC, or empty.
+    pub auth_params: Bytes,
+    /// msgPrivacyParameters: the salt, or empty.
+    pub priv_params: Bytes,
+}
+
+impl std::fmt::Debug for UsmSecurityParameters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsmSecurityParameters")
+            .field("engine_id", &HexBytes(&self.engine_id))
+            .field("engine_boots", &self.engine_boots)
+            .field("engine_time", &self.engine_time)
+            .field("user_name", &String::from_utf8_lossy(&self.user_name))
+            .field("auth_params", &HexBytes(&self.auth_params))
+            .field("priv_params", &HexBytes(&self.priv_params))
+            .finish()
+    }
+}
+
+struct HexBytes<'a>(&'a [u8]);
+
+impl std::fmt::Debug for HexBytes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A ScopedPDU (RFC 3412 §6.8): the PDU and the context it applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedPdu {
+    /// contextEngineID: the engine of the context (the agent's engineID).
+    pub context_engine_id: Bytes,
+    /// contextName; empty for the default context.
+    pub context_name: Bytes,
+    /// The PDU (never a Trap-v1).
+    pub pdu: Pdu,
+}
+
+/// msgData: a plaintext ScopedPDU, or an encrypted one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MsgData {
+    /// Without privacy.
+    Plaintext(ScopedPdu),
+    /// encryptedPDU: the encrypted BER of a ScopedPDU.
+    Encrypted(Bytes),
+}
+
+/// An SNMPv3 message (RFC 3412 §6) with USM security parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageV3 {
+    /// msgID: matches a response to its request (1..=2^31-1).
+    pub msg_id: i32,
+    /// msgMaxSize: the largest message the sender can receive
+    /// (484..=2^31-1).
+    pub max_size: i32,
+    /// msgFlags: [`FLAG_AUTH`], [`FLAG_PRIV`], [`FLAG_REPORTABLE`].
+    pub flags: u8,
+    /// msgSecurityModel; 3 for USM.
+    pub security_model: i32,
+    /// msgSecurityParameters.
+    pub usm: UsmSecurityParameters,
+    /// msgData.
+    pub data: MsgData,
+}
+
+impl ScopedPdu {
+    fn content_len(&self) -> usize {
+        tlv_len(self.context_engine_id.len())
+            + tlv_len(self.context_name.len())
+            + tlv_len(pdu_content_len_of(&self.pdu))
+    }
+
+    /// The number of bytes [`ScopedPdu::encode`] writes.
+    pub fn encoded_len(&self) -> usize {
+        tlv_len(self.content_len())
+    }
+
+    /// Appends the BER encoding of the ScopedPDU to `buf` (what privacy
+    /// encrypts).
+    pub fn encode(&self, buf: &mut BytesMut) {
+        buf.reserve(self.encoded_len());
+        put_header(buf, TAG_SEQUENCE, self.content_len());
+        put_octets(buf, &self.context_engine_id);
+        put_octets(buf, &self.context_name);
+        let p = &self.pdu;
+        put_header(buf, p.pdu_type.tag(), pdu_content_len_of(p));
+        put_int(buf, TAG_INTEGER, p.request_id.into());
+        put_int(buf, TAG_INTEGER, p.error_status.into());
+        put_int(buf, TAG_INTEGER, p.error_index.into());
+        encode_varbinds(buf, &p.varbinds);
+    }
+
+    /// Decodes a ScopedPDU; `bytes` is a decrypted encryptedPDU (which may
+    /// carry padding after the ScopedPDU) or the plaintext msgData.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] if it is not well-formed, or holds a Trap-v1 PDU.
+    pub fn decode(bytes: &Bytes) -> Result<ScopedPdu, DecodeError> {
+        // Bytes after the ScopedPDU are the cipher's padding.
+        let mut outer = Reader::new(bytes);
+        decode_scoped(outer.expect(TAG_SEQUENCE)?, bytes)
+    }
+}
+
+fn put_octets(buf: &mut BytesMut, b: &[u8]) {
+    put_header(buf, TAG_OCTET_STRING, b.len());
+    buf.put_slice(b);
+}
+
+fn decode_scoped(tlv: Tlv<'_>, bytes: &Bytes) -> Result<ScopedPdu, DecodeError> {
+    let mut r = tlv.reader();
+    let context_engine_id = octets(r.expect(TAG_OCTET_STRING)?, bytes);
+    let context_name = octets(r.expect(TAG_OCTET_STRING)?, bytes);
+    let pdu_tlv = r.tlv()?;
+    let pdu_type = match PduType::from_tag(pdu_tlv.tag) {
+        Some(PduType::TrapV1) | None => {
+            return Err(pdu_tlv.err(DecodeErrorKind::UnknownPduType(pdu_tlv.tag)));
+        }
+        Some(t) => t,
+    };
+    let mut p = pdu_tlv.reader();
+    let request_id = p.expect(TAG_INTEGER)?.i32()?;
+    let error_status = p.expect(TAG_INTEGER)?.i32()?;
+    let error_index = p.expect(TAG_INTEGER)?.i32()?;
+    let varbinds = decode_varbinds(p.expect(TAG_SEQUENCE)?.reader(), bytes)?;
+    Ok(ScopedPdu {
+        context_engine_id,
+        context_name,
+        pdu: Pdu {
+            pdu_type,
+            request_id,
+            error_status,
+            error_index,
+            varbinds,
+        },
+    })
+}
+
+fn octets(tlv: Tlv<'_>, bytes: &Bytes) -> Bytes {
+    // `tlv` was read from `bytes`: its range is inside.
+    bytes.slice(tlv.start..tlv.start + tlv.content.len())
+}
+
+impl UsmSecurityParameters {
+    fn content_len(&self) -> usize {
+        tlv_len(self.engine_id.len())
+            + tlv_len(int_len(self.engine_boots.into()))
+            + tlv_len(int_len(self.engine_time.into()))
+            + tlv_len(self.user_name.len())
+            + tlv_len(self.auth_params.len())
+            + tlv_len(self.priv_params.len())
+    }
+}
+
+impl MessageV3 {
+    fn data_len(&self) -> usize {
+        match &self.data {
+            MsgData::Plaintext(s) => s.encoded_len(),
+            MsgData::Encrypted(e) => tlv_len(e.len()),
+        }
+    }
+
+    fn content_len(&self) -> usize {
+        let global = tlv_len(int_len(self.msg_id.into()))
+            + tlv_len(int_len(self.max_size.into()))
+            + tlv_len(1)
+            + tlv_len(int_len(self.security_model.into()));
+        tlv_len(1) + tlv_len(global) + tlv_len(tlv_len(self.usm.content_len())) + self.data_len()
+    }
+
+    /// The number of bytes [`MessageV3::encode`] writes.
+    pub fn encoded_len(&self) -> usize {
+        tlv_len(self.content_len())
+    }
+
+    /// Appends the BER encoding of the message to `buf` and returns the
+    /// offset, from the start of the message, of the contents of
+    /// msgAuthenticationParameters (sign there, RFC 3414 §6.3.1).
+    pub fn encode(&self, buf: &mut BytesMut) -> usize {
+        let start = buf.len();
+        buf.reserve(self.encoded_len());
+        put_header(buf, TAG_SEQUENCE, self.content_len());
+        put_int(buf, TAG_INTEGER, Version::V3.wire().into());
+        let global = tlv_len(int_len(self.msg_id.into()))
+            + tlv_len(int_len(self.max_size.into()))
+            + tlv_len(1)
+            + tlv_len(int_len(self.security_model.into()));
+        put_header(buf, TAG_SEQUENCE, global);
+        put_int(buf, TAG_INTEGER, self.msg_id.into());
+        put_int(buf, TAG_INTEGER, self.max_size.into());
+        put_octets(buf, &[self.flags]);
+        put_int(buf, TAG_INTEGER, self.security_model.into());
+        let usm = &self.usm;
+        put_header(buf, TAG_OCTET_STRING, tlv_len(usm.content_len()));
+        put_header(buf, TAG_SEQUENCE, usm.content_len());
+        put_octets(buf, &usm.engine_id);
+        put_int(buf, TAG_INTEGER, usm.engine_boots.into());
+        put_int(buf, TAG_INTEGER, usm.engine_time.into());
+        put_octets(buf, &usm.user_name);
+        put_header(buf, TAG_OCTET_STRING, usm.auth_params.len());
+        let auth_offset = buf.len() - start;
+        buf.put_slice(&usm.auth_params);
+        put_octets(buf, &usm.priv_params);
+        match &self.data {
+            MsgData::Plaintext(s) => s.encode(buf),
+            MsgData::Encrypted(e) => put_octets(buf, e),
+        }
+        auth_offset
+    }
+
+    /// Decodes an SNMPv3 message with USM security parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] if it is not well-formed, its version is not 3, or
+    /// msgFlags is not one byte.
+    pub fn decode(bytes: &Bytes) -> Result<(MessageV3, usize), DecodeError> {
+        let h = HeaderV3::decode(bytes)?;
+        let usm = UsmSecurityParameters {
+            engine_id: Bytes::copy_from_slice(h.engine_id),
+            engine_boots: h.engine_boots,
+            engine_time: h.engine_time,
+            user_name: Bytes::copy_from_slice(h.user_name),
+            auth_params: Bytes::copy_from_slice(h.auth_params),
+            priv_params: Bytes::copy_from_slice(h.priv_params),
+        };
+        let data = match h.data {
+            Data::Plaintext(tlv) => MsgData::Plaintext(decode_scoped(tlv, bytes)?),
+            Data::Encrypted(tlv) => MsgData::Encrypted(octets(tlv, bytes)),
+        };
+        Ok((
+            MessageV3 {
+                msg_id: h.msg_id,
+                max_size: h.max_size,
+                flags: h.flags,
+                security_model: h.security_model,
+                usm,
+                data,
+            },
+            h.auth_params_offset,
+        ))
+    }
+}
+
+/// The header of an SNMPv3 message, read without allocating: what the
+/// dispatcher needs to find the request (msgID) and to authenticate and
+/// decrypt the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderV3<'a> {
+    /// msgID.
+    pub msg_id: i32,
+    /// msgMaxSize.
+    pub max_size: i32,
+    /// msgFlags.
+    pub flags: u8,
+    /// msgSecurityModel.
+    pub security_model: i32,
+    /// msgAuthoritativeEngineID.
+    pub engine_id: &'a [u8],
+    /// msgAuthoritativeEngineBoots.
+    pub engine_boots: u32,
+    /// msgAuthoritativeEngineTime.
+    pub engine_time: u32,
+    /// msgUserName.
+    pub user_name: &'a [u8],
+    /// msgAuthenticationParameters.
+    pub auth_params: &'a [u8],
+    /// Offset of msgAuthenticationParameters' contents in the message.
+    pub auth_params_offset: usize,
+    /// msgPrivacyParameters.
+    pub priv_params: &'a [u8],
+    data: Data<'a>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Data<'a> {
+    Plaintext(Tlv<'a>),
+    Encrypted(Tlv<'a>),
+}
+
+impl<'a> HeaderV3<'a> {
+    /// Reads the header and USM security parameters of an SNMPv3 message.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] if they are malformed or the version is not 3.
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut outer = Reader::new(bytes);
+        let mut r = outer.expect(TAG_SEQUENCE)?.reader();
+        let version_tlv = r.expect(TAG_INTEGER)?;
+        let version = version_tlv.i64()?;
+        if version != 3 {
+            return Err(version_tlv.err(DecodeErrorKind::UnknownVersion(version)));
+        }
+        let mut g = r.expect(TAG_SEQUENCE)?.reader();
+        let msg_id = g.expect(TAG_INTEGER)?.i32()?;
+        let max_size = g.expect(TAG_INTEGER)?.i32()?;
+        let flags_tlv = g.expect(TAG_OCTET_STRING)?;
+        let &[flags] = flags_tlv.content else {
+            return Err(flags_tlv.err(DecodeErrorKind::InvalidFlags));
+        };
+        let security_model = g.expect(TAG_INTEGER)?.i32()?;
+        let mut sp = r.expect(TAG_OCTET_STRING)?.reader();
+        let mut u = sp.expect(TAG_SEQUENCE)?.reader();
+        let engine_id = u.expect(TAG_OCTET_STRING)?.content;
+        let engine_boots = non_negative(u.expect(TAG_INTEGER)?)?;
+        let engine_time = non_negative(u.expect(TAG_INTEGER)?)?;
+        let user_name = u.expect(TAG_OCTET_STRING)?.content;
+        let auth = u.expect(TAG_OCTET_STRING)?;
+        let priv_params = u.expect(TAG_OCTET_STRING)?.content;
+        let data_tlv = r.tlv()?;
+        let data = match data_tlv.tag {
+            TAG_SEQUENCE => Data::Plaintext(data_tlv),
+            TAG_OCTET_STRING => Data::Encrypted(data_tlv),
+            found => {
+                return Err(data_tlv.err(DecodeErrorKind::UnexpectedTag {
+                    expected: TAG_SEQUENCE,
+                    found,
+                }));
+            }
+        };
+        Ok(Self {
+            msg_id,
+            max_size,
+            flags,
+            security_model,
+            engine_id,
+            engine_boots,
+            engine_time,
+            user_name,
+            auth_params: auth.content,
+            auth_params_offset: auth.start,
+            priv_params,
+            data,
+        })
+    }
+
+    /// The encryptedPDU, if msgData is encrypted.
+    pub fn encrypted(&self) -> Option<&'a [u8]> {
+        match self.data {
+            Data::Encrypted(tlv) => Some(tlv.content),
+            Data::Plaintext(_) => None,
+        }
+    }
+
+    /// Decodes the plaintext ScopedPDU; `bytes` is the buffer the header was
+    /// decoded from.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] if msgData is encrypted ([`DecodeErrorKind::UnexpectedTag`])
+    /// or malformed.
+    pub fn scoped_pdu(&self, bytes: &Bytes) -> Result<ScopedPdu, DecodeError> {
+        match self.data {
+            Data::Plaintext(tlv) if tlv.start + tlv.content.len() <= bytes.len() => {
+                decode_scoped(tlv, bytes)
+            }
+            Data::Plaintext(tlv) => Err(tlv.err(DecodeErrorKind::Truncated)),
+            Data::Encrypted(tlv) => Err(tlv.err(DecodeErrorKind::UnexpectedTag {
+                expected: TAG_SEQUENCE,
+                found: TAG_OCTET_STRING,
+            })),
+        }
+    }
+}
+
+/// engineBoots and engineTime are INTEGER (0..2147483647).
+fn non_negative(tlv: Tlv<'_>) -> Result<u32, DecodeError> {
+    let v = tlv.i32()?;
+    u32::try_from(v).map_err(|_| tlv.err(DecodeErrorKind::IntegerOverflow))
+}
+
+/// The version of a message, read from its first fields: to tell a
+/// community-based message from an SNMPv3 one.
+///
+/// # Errors
+///
+/// [`DecodeError`] if the message does not start with a SEQUENCE and an
+/// INTEGER, or the version is unknown.
+pub fn peek_version(bytes: &[u8]) -> Result<Version, DecodeError> {
+    let mut outer = Reader::new(bytes);
+    let mut r = outer.expect(TAG_SEQUENCE)?.reader();
+    let tlv = r.expect(TAG_INTEGER)?;
+    let v = tlv.i64()?;
+    Version::from_wire(v).ok_or_else(|| tlv.err(DecodeErrorKind::UnknownVersion(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{VarBind, oid};
+
+    fn get(request_id: i32) -> ScopedPdu {
+        ScopedPdu {
+            context_engine_id: Bytes::from_static(b"\x80\x00\x1f\x88\x04snmux"),
+            context_name: Bytes::new(),
+            pdu: Pdu::new(
+                PduType::GetRequest,
+                request_id,
+                vec![VarBind::null(oid!(1, 3, 6, 1, 2, 1, 1, 1, 0))],
+            ),
+        }
+    }
+
+    fn message(data: MsgData, auth_len: usize) -> MessageV3 {
+        MessageV3 {
+            msg_id: 0x1234,
+            max_size: 65507,
+            flags: FLAG_AUTH | FLAG_REPORTABLE,
+            security_model: SECURITY_MODEL_USM,
+            usm: UsmSecurityParameters {
+                engine_id: Bytes::from_static(b"\x80\x00\x1f\x88\x04snmux"),
+                engine_boots: 7,
+                engine_time: 123_456,
+                user_name: Bytes::from_static(b"admin"),
+                auth_params: Bytes::from(vec![0; auth_len]),
+                priv_params: Bytes::new(),
+            },
+            data,
+        }
+    }
+
+    #[test]
+    fn round_trip_plaintext_and_encrypted() {
+        for msg in [
+            message(MsgData::Plaintext(get(42)), 12),
+            message(
+                MsgData::Encrypted(Bytes::from_static(&[1, 2, 3, 4, 5, 6, 7, 8])),
+                48,
+            ),
+            message(MsgData::Plaintext(get(1)), 0),
+        ] {
+            let mut buf = BytesMut::new();
+            let offset = msg.encode(&mut buf);
+            assert_eq!(buf.len(), msg.encoded_len());
+            let bytes = buf.freeze();
+            let (decoded, decoded_offset) = MessageV3::decode(&bytes).unwrap();
+            assert_eq!(decoded, msg);
+            assert_eq!(offset, decoded_offset);
+            assert_eq!(
+                &bytes[offset..offset + msg.usm.auth_params.len()],
+                &msg.usm.auth_params[..]
+            );
+            assert_eq!(peek_version(&bytes).unwrap(), Version::V3);
+        }
+    }
+
+    #[test]
+    fn scoped_pdu_ignores_cipher_padding() {
+        let scoped = get(9);
+        let mut buf = BytesMut::new();
+        scoped.encode(&mut buf);
+        buf.put_slice(&[3, 3, 3]);
+        assert_eq!(ScopedPdu::decode(&buf.freeze()).unwrap(), scoped);
+    }
+
+    #[test]
+    fn malformed_headers_are_errors() {
+        let mut buf = BytesMut::new();
+        message(MsgData::Plaintext(get(1)), 12).encode(&mut buf);
+        let bytes = buf.freeze();
+        for n in 0..bytes.len() {
+            assert!(MessageV3::decode(&bytes.slice(..n)).is_err());
+        }
+        // Two-byte msgFlags.
+        let mut v = bytes.to_vec();
+        let i = v
+            .windows(3)
+            .position(|w| w == [0x04, 0x01, FLAG_AUTH | FLAG_REPORTABLE])
+            .unwrap();
+        v[i + 1] = 0x02;
+        assert!(HeaderV3::decode(&v).is_err());
+        assert_eq!(
+            peek_version(&[0x30, 0x03, 0x02, 0x01, 0x02])
+                .unwrap_err()
+                .kind,
+            DecodeErrorKind::UnknownVersion(2)
+        );
+    }
+
+    /// A discovery request as net-snmp 5.9 sends it (`snmpget -v3 -d`):
+    /// noAuthNoPriv, empty engine ID and user, an empty GET.
+    #[test]
+    fn decodes_a_net_snmp_discovery_probe() {
+        let probe: &[u8] = &[
+            0x30, 0x3e, 0x02, 0x01, 0x03, 0x30, 0x11, 0x02, 0x04, 0x4a, 0x7b, 0x2c, 0x1d, 0x02,
+            0x03, 0x00, 0xff, 0xe3, 0x04, 0x01, 0x04, 0x02, 0x01, 0x03, 0x04, 0x10, 0x30, 0x0e,
+            0x04, 0x00, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00, 0x04, 0x00,
+            0x30, 0x14, 0x04, 0x00, 0x04, 0x00, 0xa0, 0x0e, 0x02, 0x04, 0x1d, 0x2c, 0x3b, 0x4a,
+            0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x00,
+        ];
+        let (msg, _) = MessageV3::decode(&Bytes::from_static(probe)).unwrap();
+        assert_eq!(msg.flags, FLAG_REPORTABLE);
+        assert_eq!(msg.max_size, 65507);
+        assert!(msg.usm.engine_id.is_empty() && msg.usm.user_name.is_empty());
+        let MsgData::Plaintext(s) = &msg.data else {
+            panic!()
+        };
+        assert_eq!(s.pdu.pdu_type, PduType::GetRequest);
+        assert!(s.pdu.varbinds.is_empty());
+        let mut buf = BytesMut::new();
+        msg.encode(&mut buf);
+        assert_eq!(&buf[..], probe);
+    }
+}
