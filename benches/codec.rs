@@ -20,14 +20,23 @@ fn response(n: u32) -> Bytes {
             VarBind::new(oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 2).child(i), value)
         })
         .collect();
-    Message::new(Version::V2c, "public", Pdu::new(PduType::Response, 0x1234_5678, varbinds)).to_bytes()
+    Message::new(
+        Version::V2c,
+        "public",
+        Pdu::new(PduType::Response, 0x1234_5678, varbinds),
+    )
+    .to_bytes()
 }
 
 fn bench(c: &mut Criterion) {
     let get = Message::new(
         Version::V2c,
         "public",
-        Pdu::new(PduType::GetRequest, 0x1234_5678, vec![VarBind::null(oid!(1, 3, 6, 1, 2, 1, 1, 1, 0))]),
+        Pdu::new(
+            PduType::GetRequest,
+            0x1234_5678,
+            vec![VarBind::null(oid!(1, 3, 6, 1, 2, 1, 1, 1, 0))],
+        ),
     );
     c.bench_function("encode GET 1 varbind", |b| {
         let mut buf = snmux::BytesMut::with_capacity(128);
@@ -50,10 +59,18 @@ fn bench(c: &mut Criterion) {
 
     let bytes = response(10);
     c.bench_function("decode header only", |b| {
-        b.iter(|| MessageHeader::decode(black_box(&bytes)).expect("valid message").request_id)
+        b.iter(|| {
+            MessageHeader::decode(black_box(&bytes))
+                .expect("valid message")
+                .request_id
+        })
     });
     c.bench_function("parse OID text", |b| {
-        b.iter(|| black_box("1.3.6.1.4.1.13742.6.4.1.2.1.2.1.17").parse::<Oid>().expect("valid OID"))
+        b.iter(|| {
+            black_box("1.3.6.1.4.1.13742.6.4.1.2.1.2.1.17")
+                .parse::<Oid>()
+                .expect("valid OID")
+        })
     });
 }
 

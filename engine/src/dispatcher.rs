@@ -718,9 +718,24 @@ mod tests {
         let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
         let target = SocketAddr::from(([127, 0, 0, 1], 161));
         let r = dispatcher
-            .request(target, Version::V2c, Bytes::from_static(b"public"), pdu, &options)
+            .request(
+                target,
+                Version::V2c,
+                Bytes::from_static(b"public"),
+                pdu,
+                &options,
+            )
             .await;
-        assert!(matches!(r, Err(Error::Timeout { retransmissions: 0, .. })), "{r:?}");
+        assert!(
+            matches!(
+                r,
+                Err(Error::Timeout {
+                    retransmissions: 0,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
         assert_eq!(started.elapsed(), Duration::from_secs(2));
         assert_eq!(dispatcher.table_len(), 0);
         assert_eq!(dispatcher.stats().timed_out, 1);

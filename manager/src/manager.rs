@@ -309,7 +309,9 @@ impl Manager {
 
     /// GET or GETNEXT, splitting the OIDs on tooBig.
     async fn get_split(&self, pdu_type: PduType, oids: &[Oid]) -> Result<Vec<VarBind>, Error> {
-        let response = self.request(Pdu::new(pdu_type, 0, null_varbinds(oids))).await?;
+        let response = self
+            .request(Pdu::new(pdu_type, 0, null_varbinds(oids)))
+            .await?;
         if response.status() == ErrorStatus::TooBig && oids.len() > 1 {
             // Rare: boxed here so that the common path allocates no future.
             let (a, b) = oids.split_at(oids.len() / 2);
