@@ -198,7 +198,7 @@ impl Manager {
 
     /// GET (RFC 3416 §4.2.1): the values of `oids`, one varbind each, in
     /// order. In SNMPv2c a missing object is a varbind with
-    /// [`Value::NoSuchObject`](crate::Value::NoSuchObject) or
+    /// [`Value::NoSuchObject`](snmux_engine::Value::NoSuchObject) or
     /// `NoSuchInstance`; in SNMPv1 it is an [`Error::ErrorStatus`] with
     /// `noSuchName`. If the agent answers tooBig, the OIDs are split in
     /// halves and asked again.
@@ -217,7 +217,7 @@ impl Manager {
 
     /// GETNEXT (RFC 3416 §4.2.2): for each OID, the first object instance
     /// after it. SNMPv2c signals the end of the MIB view with
-    /// [`Value::EndOfMibView`](crate::Value::EndOfMibView), SNMPv1 with a
+    /// [`Value::EndOfMibView`](snmux_engine::Value::EndOfMibView), SNMPv1 with a
     /// `noSuchName` [`Error::ErrorStatus`].
     ///
     /// # Errors
