@@ -42,8 +42,10 @@
 /// Octet strings are `Bytes`: cheap to clone, sharing the received datagram.
 pub use bytes::{Bytes, BytesMut};
 pub use snmux_engine::{
-    AnyPdu, DecodeError, DecodeErrorKind, ErrorStatus, MAX_OID_LEN, Message, MessageHeader, Oid,
-    ParseOidError, Pdu, PduType, Stats, TrapV1Pdu, Value, ValueTypeError, VarBind, Version, oid,
+    AnyPdu, DecodeError, DecodeErrorKind, ErrorStatus, FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE,
+    HeaderV3, MAX_OID_LEN, Message, MessageHeader, MessageV3, MsgData, Oid, ParseOidError, Pdu,
+    PduType, ScopedPdu, Stats, TrapV1Pdu, UsmSecurityParameters, Value, ValueTypeError, VarBind,
+    Version, oid, peek_version,
 };
 pub use snmux_manager::{
     Engine, EngineBuilder, Error, ImproperResponse, Manager, ManagerBuilder, Security, Walk,
@@ -53,6 +55,17 @@ pub use snmux_manager::{
 /// The layers below the managers, for tests and advanced uses.
 pub mod transport {
     pub use snmux_transport::*;
+}
+
+/// The User-based Security Model's keys and algorithms (RFC 3414, RFC 3826,
+/// RFC 7860), for SNMPv3.
+pub mod usm {
+    pub use snmux_usm::*;
+}
+
+/// The dispatcher below the managers: requests by request-id or msgID.
+pub mod dispatcher {
+    pub use snmux_engine::dispatcher::*;
 }
 
 /// The examples of README.md, compiled as doctests.

@@ -20,8 +20,13 @@ use tokio::time::Instant;
 use tracing::{debug, trace};
 
 use snmux_transport::Transport;
+use snmux_usm::{AuthKey, PrivKey, SaltCounter};
 
-use crate::{AnyPdu, DecodeError, Message, MessageHeader, Pdu, PduType, Version};
+use crate::{
+    AnyPdu, DecodeError, DecodeErrorKind, FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE, HeaderV3, Message,
+    MessageHeader, MessageV3, MsgData, Pdu, PduType, SECURITY_MODEL_USM, ScopedPdu,
+    UsmSecurityParameters, Version,
+};
 
 /// The largest datagram the receive task reads (the UDP maximum).
 const RECV_BUFFER: usize = 65535;
@@ -89,6 +94,10 @@ pub enum Error {
     /// variable-bindings did not decode.
     #[error("malformed response: {0}")]
     Decode(DecodeError),
+    /// The response to an SNMPv3 request was authenticated but could not be
+    /// decrypted (RFC 3414 §3.2 step 8: a wrong privacy key or protocol).
+    #[error("the response could not be decrypted (check the privacy protocol and passphrase)")]
+    Decryption,
     /// The transport failed to send.
     #[error("send failed: {0}")]
     Io(#[from] io::Error),
@@ -120,6 +129,8 @@ pub struct Stats {
     pub dropped_duplicate: u64,
     /// Dropped because version, community or PDU type did not match the request.
     pub dropped_mismatch: u64,
+    /// SNMPv3 responses dropped because their HMAC did not verify.
+    pub dropped_auth_failure: u64,
     /// Requests in flight now.
     pub in_flight: u64,
 }
@@ -136,6 +147,7 @@ struct Counters {
     dropped_decode_error: AtomicU64,
     dropped_duplicate: AtomicU64,
     dropped_mismatch: AtomicU64,
+    dropped_auth_failure: AtomicU64,
 }
 
 fn inc(c: &AtomicU64) {
@@ -157,14 +169,89 @@ pub enum Routed {
     Mismatch,
     /// It did not decode.
     DecodeError,
+    /// An SNMPv3 response whose HMAC did not verify.
+    AuthFailure,
 }
 
 struct Entry {
-    tx: oneshot::Sender<Result<Pdu, DecodeError>>,
+    tx: oneshot::Sender<Result<Reply, Error>>,
     target: SocketAddr,
-    version: Version,
-    community: Bytes,
+    expect: Expect,
     any_source: bool,
+}
+
+/// What a response must be to answer a request.
+enum Expect {
+    /// SNMPv1/v2c: keyed by request-id; same version and community.
+    Community { version: Version, community: Bytes },
+    /// SNMPv3: keyed by msgID; authenticated and decrypted with these keys.
+    Usm(Arc<UsmExpect>),
+}
+
+/// The request-id of the scoped PDU is the msgID, the entry's key.
+struct UsmExpect {
+    auth: Option<Arc<AuthKey>>,
+    privacy: Option<Arc<PrivKey>>,
+}
+
+enum Reply {
+    Community(Pdu),
+    Usm(ResponseV3),
+}
+
+/// The security of one SNMPv3 request with the User-based Security Model
+/// (RFC 3414 §3.1.1): the user, the agent's engine, and the keys localized
+/// to it. The security level follows from the keys: none (noAuthNoPriv),
+/// `auth` (authNoPriv), or both (authPriv).
+#[derive(Clone, Default)]
+pub struct UsmRequest {
+    /// msgUserName.
+    pub user_name: Bytes,
+    /// msgAuthoritativeEngineID: the agent's snmpEngineID (empty for
+    /// discovery).
+    pub engine_id: Bytes,
+    /// msgAuthoritativeEngineBoots, as this side estimates it.
+    pub engine_boots: u32,
+    /// msgAuthoritativeEngineTime, as this side estimates it, in seconds.
+    pub engine_time: u32,
+    /// The authentication key localized to `engine_id`.
+    pub auth: Option<Arc<AuthKey>>,
+    /// The privacy key localized to `engine_id`; ignored without `auth`.
+    pub privacy: Option<Arc<PrivKey>>,
+    /// contextEngineID of the scoped PDU (normally `engine_id`).
+    pub context_engine_id: Bytes,
+    /// contextName of the scoped PDU (empty for the default context).
+    pub context_name: Bytes,
+}
+
+impl fmt::Debug for UsmRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsmRequest")
+            .field("user_name", &String::from_utf8_lossy(&self.user_name))
+            .field("engine_id", &self.engine_id)
+            .field("engine_boots", &self.engine_boots)
+            .field("engine_time", &self.engine_time)
+            .field("auth", &self.auth.as_ref().map(|k| k.protocol()))
+            .field("privacy", &self.privacy.as_ref().map(|k| k.protocol()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The response to an SNMPv3 request: a Response-PDU, or a Report-PDU
+/// (RFC 3412 §7.1, RFC 3414 §3.2), with the agent's engine as its message
+/// states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseV3 {
+    /// The PDU: [`PduType::Response`] or [`PduType::Report`].
+    pub pdu: Pdu,
+    /// msgAuthoritativeEngineID.
+    pub engine_id: Bytes,
+    /// msgAuthoritativeEngineBoots.
+    pub engine_boots: u32,
+    /// msgAuthoritativeEngineTime.
+    pub engine_time: u32,
+    /// Whether the message was authenticated with the request's key.
+    pub authenticated: bool,
 }
 
 struct Shared {
@@ -179,6 +266,8 @@ struct Shared {
     shutdown: Notify,
     /// Held while a request sends: see [`Shared::send`].
     send_lock: Mutex<()>,
+    /// Salts of SNMPv3 privacy (RFC 3414 §8.1.1.1, RFC 3826 §3.1.2.1).
+    salt: SaltCounter,
 }
 
 /// The dispatcher of one engine: a cheap handle to the shared request table
@@ -223,6 +312,7 @@ impl Dispatcher {
             closed: AtomicBool::new(false),
             shutdown: Notify::new(),
             send_lock: Mutex::new(()),
+            salt: SaltCounter::new(),
         });
         tokio::spawn(receive_task(shared.clone()));
         Self { shared }
@@ -254,6 +344,7 @@ impl Dispatcher {
             dropped_decode_error: l(&c.dropped_decode_error),
             dropped_duplicate: l(&c.dropped_duplicate),
             dropped_mismatch: l(&c.dropped_mismatch),
+            dropped_auth_failure: l(&c.dropped_auth_failure),
             in_flight: self.shared.in_flight.load(Ordering::Relaxed) as u64,
         }
     }
@@ -296,35 +387,107 @@ impl Dispatcher {
         target: SocketAddr,
         version: Version,
         community: Bytes,
-        mut pdu: Pdu,
+        pdu: Pdu,
         options: &RequestOptions,
     ) -> Result<Pdu, Error> {
+        let expect = Expect::Community {
+            version,
+            community: community.clone(),
+        };
+        let reply = self
+            .exchange(target, expect, options, |id, buf| {
+                let mut pdu = pdu;
+                pdu.request_id = id;
+                let message = Message {
+                    version,
+                    community,
+                    pdu: AnyPdu::Pdu(pdu),
+                };
+                buf.reserve(message.encoded_len());
+                message.encode(buf);
+                Ok(())
+            })
+            .await?;
+        match reply {
+            Reply::Community(pdu) => Ok(pdu),
+            Reply::Usm(r) => Ok(r.pdu),
+        }
+    }
+
+    /// Sends an SNMPv3 request (RFC 3412 §7.1, RFC 3414 §3.1) and waits for
+    /// its response or Report.
+    ///
+    /// msgID and request-id are fresh ids that no request in flight uses;
+    /// the response is found by msgID. The request is authenticated when
+    /// `usm.auth` is set and encrypted when `usm.privacy` is set too. A
+    /// response that claims authentication must verify with the request's
+    /// key (else it is dropped and counted); a Response-PDU to an
+    /// authenticated request must be authenticated; a Report may come
+    /// unauthenticated (discovery, RFC 3414 §4; errors such as
+    /// unknownUserName) and is returned for the caller to act on. The time
+    /// window (RFC 3414 §3.2 step 7) is the caller's to check, with the
+    /// boots and time of the [`ResponseV3`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Dispatcher::request`], and [`Error::Decryption`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Dispatcher::request`].
+    pub async fn request_v3(
+        &self,
+        target: SocketAddr,
+        usm: &UsmRequest,
+        pdu: Pdu,
+        options: &RequestOptions,
+    ) -> Result<ResponseV3, Error> {
+        let privacy = usm.privacy.clone().filter(|_| usm.auth.is_some());
+        let salt = privacy.as_ref().map(|_| self.shared.salt.next());
+        let expect = Expect::Usm(Arc::new(UsmExpect {
+            auth: usm.auth.clone(),
+            privacy: privacy.clone(),
+        }));
+        let reply = self
+            .exchange(target, expect, options, |id, buf| {
+                encode_v3(usm, privacy.as_deref(), salt, id, pdu, buf)
+            })
+            .await?;
+        match reply {
+            Reply::Usm(r) => Ok(r),
+            // The receive task answers a Usm entry only with a Usm reply.
+            Reply::Community(_) => Err(Error::Closed),
+        }
+    }
+
+    /// One exchange: a table entry with a fresh id, the message `encode`
+    /// writes for that id, sent and sent again every refresh period until a
+    /// reply, the timeout, or cancellation.
+    async fn exchange(
+        &self,
+        target: SocketAddr,
+        expect: Expect,
+        options: &RequestOptions,
+        encode: impl FnOnce(i32, &mut BytesMut) -> Result<(), Error>,
+    ) -> Result<Reply, Error> {
         let shared = &self.shared;
         let (tx, mut rx) = oneshot::channel();
         let guard = shared.insert(Entry {
             tx,
             target,
-            version,
-            community: community.clone(),
+            expect,
             any_source: options.dangerous_accept_any_source,
         })?;
-        pdu.request_id = guard.id;
-        let message = Message {
-            version,
-            community,
-            pdu: AnyPdu::Pdu(pdu),
-        };
-        let size = message.encoded_len();
-        if size > shared.max_message_size {
+        let mut buf = BytesMut::new();
+        encode(guard.id, &mut buf)?;
+        if buf.len() > shared.max_message_size {
             return Err(Error::MessageTooLarge {
-                size,
+                size: buf.len(),
                 max: shared.max_message_size,
             });
         }
-        let mut buf = BytesMut::with_capacity(size);
-        message.encode(&mut buf);
         let datagram = buf.freeze();
-        trace!(%target, request_id = guard.id, "send");
+        trace!(%target, id = guard.id, "send");
         let start = Instant::now();
         let deadline = start + options.timeout;
         match shared.send(&datagram, target, deadline).await {
@@ -348,25 +511,21 @@ impl Dispatcher {
         loop {
             tokio::select! {
                 biased;
-                response = &mut rx => {
-                    return match response {
-                        Ok(Ok(pdu)) => Ok(pdu),
-                        Ok(Err(e)) => Err(Error::Decode(e)),
-                        Err(_) => Err(Error::Closed),
-                    };
+                reply = &mut rx => {
+                    return reply.unwrap_or(Err(Error::Closed));
                 }
                 () = &mut sleep => {
                     let now = Instant::now();
                     if now >= deadline {
                         inc(&shared.counters.timed_out);
-                        debug!(%target, request_id = guard.id, retransmissions, "timeout");
+                        debug!(%target, id = guard.id, retransmissions, "timeout");
                         return Err(Error::Timeout { target, retransmissions });
                     }
                     if now >= next_send {
                         // A failed retransmission is not fatal: the next one,
                         // or the timeout, decides.
                         if let Err(e) = shared.send(&datagram, target, deadline).await {
-                            debug!(%target, request_id = guard.id, error = %e, "retransmission failed");
+                            debug!(%target, id = guard.id, error = %e, "retransmission failed");
                         }
                         retransmissions += 1;
                         inc(&shared.counters.retransmitted);
@@ -450,48 +609,171 @@ impl Shared {
     fn route(&self, from: SocketAddr, datagram: &Bytes, recent: &mut RecentIds) -> Routed {
         let header = match MessageHeader::decode(datagram) {
             Ok(h) => h,
-            Err(e) => {
-                inc(&self.counters.dropped_decode_error);
-                debug!(%from, error = %e, "dropped: does not decode");
-                return Routed::DecodeError;
+            Err(e) if e.kind == DecodeErrorKind::UnknownVersion(3) => {
+                return self.route_v3(from, datagram, recent);
             }
+            Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
         };
         let id = header.request_id;
         let verdict = match self.table.get(&id) {
             None if recent.contains(id) => Routed::Duplicate,
             None => Routed::UnknownId,
             Some(e) if !e.any_source && e.target != from => Routed::WrongSource,
-            Some(e)
-                if e.version != header.version
-                    || e.community.as_ref() != header.community
-                    || header.pdu_type != PduType::Response =>
-            {
-                Routed::Mismatch
-            }
-            Some(_) => Routed::Completed(id),
+            Some(e) => match &e.expect {
+                Expect::Community { version, community }
+                    if *version == header.version
+                        && community.as_ref() == header.community
+                        && header.pdu_type == PduType::Response =>
+                {
+                    Routed::Completed(id)
+                }
+                _ => Routed::Mismatch,
+            },
         };
-        let counter = match verdict {
-            Routed::Completed(_) => None,
-            Routed::UnknownId => Some(&self.counters.dropped_unknown_id),
-            Routed::Duplicate => Some(&self.counters.dropped_duplicate),
-            Routed::WrongSource => Some(&self.counters.dropped_wrong_source),
-            Routed::Mismatch => Some(&self.counters.dropped_mismatch),
-            Routed::DecodeError => Some(&self.counters.dropped_decode_error),
-        };
-        if let Some(counter) = counter {
-            inc(counter);
-            debug!(%from, request_id = id, reason = ?verdict, "dropped");
-            return verdict;
+        if verdict != Routed::Completed(id) {
+            return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
         }
         // The agent's answer: if its varbinds are malformed, that is the
         // request's error, not a reason to wait for the timeout.
-        let result = header.varbinds(datagram).map(|varbinds| Pdu {
-            pdu_type: header.pdu_type,
-            request_id: id,
-            error_status: header.error_status,
-            error_index: header.error_index,
-            varbinds,
+        let result = header
+            .varbinds(datagram)
+            .map(|varbinds| {
+                Reply::Community(Pdu {
+                    pdu_type: header.pdu_type,
+                    request_id: id,
+                    error_status: header.error_status,
+                    error_index: header.error_index,
+                    varbinds,
+                })
+            })
+            .map_err(Error::Decode);
+        self.complete(from, id, result, recent)
+    }
+
+    /// An SNMPv3 message (RFC 3412 §7.2, RFC 3414 §3.2): found by msgID,
+    /// authenticated, decrypted, and checked against its request.
+    fn route_v3(&self, from: SocketAddr, datagram: &Bytes, recent: &mut RecentIds) -> Routed {
+        let h = match HeaderV3::decode(datagram) {
+            Ok(h) if h.security_model == SECURITY_MODEL_USM => h,
+            Ok(_) => return self.drop_datagram(from, None, Routed::Mismatch, &"not USM"),
+            Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
+        };
+        let id = h.msg_id;
+        let expect = match self.table.get(&id) {
+            None if recent.contains(id) => Err(Routed::Duplicate),
+            None => Err(Routed::UnknownId),
+            Some(e) if !e.any_source && e.target != from => Err(Routed::WrongSource),
+            Some(e) => match &e.expect {
+                Expect::Usm(u) => Ok(u.clone()),
+                Expect::Community { .. } => Err(Routed::Mismatch),
+            },
+        };
+        let expect = match expect {
+            Ok(u) => u,
+            Err(verdict) => {
+                return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
+            }
+        };
+        let authenticated = h.flags & FLAG_AUTH != 0;
+        if authenticated {
+            let verified = expect
+                .auth
+                .as_ref()
+                .is_some_and(|key| key.check(datagram, h.auth_params_offset).is_ok());
+            if !verified {
+                return self.drop_datagram(
+                    from,
+                    Some(id),
+                    Routed::AuthFailure,
+                    &"HMAC does not verify",
+                );
+            }
+        }
+        let scoped = if h.flags & FLAG_PRIV != 0 {
+            match (&expect.privacy, h.encrypted()) {
+                (Some(key), Some(encrypted)) if authenticated => key
+                    .decrypt(h.engine_boots, h.engine_time, h.priv_params, encrypted)
+                    .map_err(|_| Error::Decryption)
+                    .and_then(|plain| {
+                        ScopedPdu::decode(&Bytes::from(plain)).map_err(|_| Error::Decryption)
+                    }),
+                _ => {
+                    return self.drop_datagram(
+                        from,
+                        Some(id),
+                        Routed::Mismatch,
+                        &"unexpected privacy",
+                    );
+                }
+            }
+        } else {
+            h.scoped_pdu(datagram).map_err(Error::Decode)
+        };
+        // Only what the request's key vouches for may fail the request; an
+        // unauthenticated message that does not decode is dropped.
+        let scoped = match scoped {
+            Ok(s) => s,
+            Err(e) if authenticated || expect.auth.is_none() => {
+                return self.complete(from, id, Err(e), recent);
+            }
+            Err(e) => return self.drop_datagram(from, Some(id), Routed::DecodeError, &e),
+        };
+        let acceptable = match scoped.pdu.pdu_type {
+            // Reports correlate by msgID alone: agents put 0, 2^31-1 or a
+            // random request-id in them.
+            PduType::Report => true,
+            PduType::Response => {
+                scoped.pdu.request_id == id && (authenticated || expect.auth.is_none())
+            }
+            _ => false,
+        };
+        if !acceptable {
+            return self.drop_datagram(
+                from,
+                Some(id),
+                Routed::Mismatch,
+                &"not a response to this request",
+            );
+        }
+        let reply = Reply::Usm(ResponseV3 {
+            pdu: scoped.pdu,
+            engine_id: Bytes::copy_from_slice(h.engine_id),
+            engine_boots: h.engine_boots,
+            engine_time: h.engine_time,
+            authenticated,
         });
+        self.complete(from, id, Ok(reply), recent)
+    }
+
+    fn drop_datagram(
+        &self,
+        from: SocketAddr,
+        id: Option<i32>,
+        verdict: Routed,
+        why: &dyn fmt::Display,
+    ) -> Routed {
+        let c = &self.counters;
+        let counter = match verdict {
+            Routed::Completed(_) => return verdict,
+            Routed::UnknownId => &c.dropped_unknown_id,
+            Routed::Duplicate => &c.dropped_duplicate,
+            Routed::WrongSource => &c.dropped_wrong_source,
+            Routed::Mismatch => &c.dropped_mismatch,
+            Routed::DecodeError => &c.dropped_decode_error,
+            Routed::AuthFailure => &c.dropped_auth_failure,
+        };
+        inc(counter);
+        debug!(%from, id, reason = ?verdict, %why, "dropped");
+        verdict
+    }
+
+    fn complete(
+        &self,
+        from: SocketAddr,
+        id: i32,
+        result: Result<Reply, Error>,
+        recent: &mut RecentIds,
+    ) -> Routed {
         let Some((_, entry)) = self.table.remove(&id) else {
             // Cancelled between the check and now.
             inc(&self.counters.dropped_unknown_id);
@@ -499,10 +781,10 @@ impl Shared {
         };
         recent.insert(id);
         inc(&self.counters.completed);
-        if let Err(e) = &result {
-            debug!(%from, request_id = id, error = %e, "malformed varbinds");
+        match &result {
+            Ok(_) => trace!(%from, id, "response"),
+            Err(e) => debug!(%from, id, error = %e, "response is the request's error"),
         }
-        trace!(%from, request_id = id, "response");
         // The receiver may have been dropped this instant; nothing to do then.
         let _ = entry.tx.send(result);
         Routed::Completed(id)
@@ -514,6 +796,66 @@ impl Shared {
         // Dropping the senders wakes every waiting request with `Closed`.
         self.table.clear();
     }
+}
+
+/// Writes an SNMPv3 request (RFC 3414 §3.1.1): msgID and request-id `id`,
+/// reportable, encrypted with `privacy` and signed with `usm.auth` when set.
+fn encode_v3(
+    usm: &UsmRequest,
+    privacy: Option<&PrivKey>,
+    salt: Option<u64>,
+    id: i32,
+    mut pdu: Pdu,
+    buf: &mut BytesMut,
+) -> Result<(), Error> {
+    pdu.request_id = id;
+    let scoped = ScopedPdu {
+        context_engine_id: usm.context_engine_id.clone(),
+        context_name: usm.context_name.clone(),
+        pdu,
+    };
+    let mut flags = FLAG_REPORTABLE;
+    let mut priv_params = Bytes::new();
+    let data = match (privacy, salt) {
+        (Some(key), Some(salt)) => {
+            flags |= FLAG_PRIV;
+            let mut plain = BytesMut::with_capacity(scoped.encoded_len());
+            scoped.encode(&mut plain);
+            let (encrypted, params) = key.encrypt(usm.engine_boots, usm.engine_time, salt, &plain);
+            priv_params = Bytes::copy_from_slice(&params);
+            MsgData::Encrypted(Bytes::from(encrypted))
+        }
+        _ => MsgData::Plaintext(scoped),
+    };
+    let auth_params = match &usm.auth {
+        Some(key) => {
+            flags |= FLAG_AUTH;
+            Bytes::from(vec![0; key.protocol().mac_len()])
+        }
+        None => Bytes::new(),
+    };
+    let message = MessageV3 {
+        msg_id: id,
+        max_size: 65507,
+        flags,
+        security_model: SECURITY_MODEL_USM,
+        usm: UsmSecurityParameters {
+            engine_id: usm.engine_id.clone(),
+            engine_boots: usm.engine_boots,
+            engine_time: usm.engine_time,
+            user_name: usm.user_name.clone(),
+            auth_params,
+            priv_params,
+        },
+        data,
+    };
+    let start = buf.len();
+    let offset = message.encode(buf);
+    if let Some(key) = &usm.auth {
+        key.sign(&mut buf[start..], offset)
+            .map_err(|e| Error::Io(io::Error::other(e)))?;
+    }
+    Ok(())
 }
 
 /// Removes a request's entry when its future completes or is dropped.
