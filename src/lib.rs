@@ -48,8 +48,8 @@ pub use snmux_engine::{
     Version, oid, peek_version,
 };
 pub use snmux_manager::{
-    Engine, EngineBuilder, Error, ImproperResponse, Manager, ManagerBuilder, Security, Walk,
-    WalkEnd,
+    AuthProtocol, Engine, EngineBuilder, Error, ImproperResponse, Manager, ManagerBuilder,
+    PrivProtocol, Security, SecurityLevel, UsmUser, Walk, WalkEnd,
 };
 
 /// The layers below the managers, for tests and advanced uses.

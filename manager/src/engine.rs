@@ -2,9 +2,11 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use dashmap::DashMap;
 use snmux_engine::{Dispatcher, Stats};
 use snmux_transport::{Transport, UdpConfig, UdpTransport};
 
+use crate::v3::RemoteEngine;
 use crate::{Error, ManagerBuilder, Security};
 
 /// An SNMP engine: one socket, one receive task, and the table of requests
@@ -38,6 +40,8 @@ pub struct Engine {
 
 struct Inner {
     dispatcher: Dispatcher,
+    /// SNMPv3: what is known of each agent's engine (RFC 3414 §2.3).
+    remote_engines: DashMap<SocketAddr, Arc<RemoteEngine>>,
 }
 
 impl Drop for Inner {
@@ -108,6 +112,11 @@ impl Engine {
 
     pub(crate) fn dispatcher(&self) -> &Dispatcher {
         &self.inner.dispatcher
+    }
+
+    /// The engine of the agent at `target`, shared by every manager.
+    pub(crate) fn remote_engine(&self, target: SocketAddr) -> Arc<RemoteEngine> {
+        self.inner.remote_engines.entry(target).or_default().clone()
     }
 }
 
@@ -194,7 +203,10 @@ impl EngineBuilder {
         let dispatcher =
             Dispatcher::start(transport, self.max_in_flight.max(1), self.max_message_size);
         Ok(Engine {
-            inner: Arc::new(Inner { dispatcher }),
+            inner: Arc::new(Inner {
+                dispatcher,
+                remote_engines: DashMap::new(),
+            }),
         })
     }
 }

@@ -79,6 +79,72 @@ pub enum Error {
         /// The version of the manager.
         version: Version,
     },
+    /// SNMPv3: the agent does not know the engineID we sent, even after
+    /// discovery (RFC 3414 §3.2 step 3, usmStatsUnknownEngineIDs).
+    #[error("{target}: unknown engine ID (check the engine ID, -e)")]
+    UnknownEngineId {
+        /// The agent.
+        target: SocketAddr,
+    },
+    /// SNMPv3: the agent's clock and ours disagree even after
+    /// re-synchronisation (RFC 3414 §3.2 step 7, usmStatsNotInTimeWindows).
+    #[error("{target}: not in time window (the agent's engine time keeps moving)")]
+    NotInTimeWindow {
+        /// The agent.
+        target: SocketAddr,
+    },
+    /// SNMPv3: the agent has no such user (usmStatsUnknownUserNames).
+    #[error("{target}: unknown user name {user:?} (check the user name, -u)")]
+    UnknownUserName {
+        /// The agent.
+        target: SocketAddr,
+        /// The user.
+        user: String,
+    },
+    /// SNMPv3: the user may not use this security level
+    /// (usmStatsUnsupportedSecLevels).
+    #[error(
+        "{target}: unsupported security level for user {user:?} (check -l and the agent's configuration)"
+    )]
+    UnsupportedSecLevel {
+        /// The agent.
+        target: SocketAddr,
+        /// The user.
+        user: String,
+    },
+    /// SNMPv3: the agent's HMAC check failed (usmStatsWrongDigests).
+    #[error(
+        "{target}: authentication failure for user {user:?} (check the authentication protocol and passphrase, -a/-A)"
+    )]
+    WrongDigest {
+        /// The agent.
+        target: SocketAddr,
+        /// The user.
+        user: String,
+    },
+    /// SNMPv3: a message could not be decrypted, by the agent
+    /// (usmStatsDecryptionErrors) or by us.
+    #[error(
+        "{target}: decryption error for user {user:?} (check the privacy protocol and passphrase, -x/-X)"
+    )]
+    DecryptionError {
+        /// The agent.
+        target: SocketAddr,
+        /// The user.
+        user: String,
+    },
+    /// SNMPv3: a Report this manager cannot act on.
+    #[error("{target}: report {}", .oid.as_ref().map_or_else(|| "without varbinds".to_owned(), |o| o.to_string()))]
+    Report {
+        /// The agent.
+        target: SocketAddr,
+        /// The OID of the Report's first varbind.
+        oid: Option<Oid>,
+    },
+    /// SNMPv3: a key could not be made (a passphrase shorter than 8
+    /// characters, RFC 3414 §11.2).
+    #[error("USM: {0}")]
+    Usm(#[from] snmux_usm::Error),
     /// The socket failed.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),

@@ -9,9 +9,12 @@
 mod engine;
 mod error;
 mod manager;
+mod v3;
 mod walk;
 
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, ImproperResponse};
 pub use manager::{Manager, ManagerBuilder, Security};
+pub use snmux_usm::{AuthProtocol, PrivProtocol};
+pub use v3::{SecurityLevel, UsmUser};
 pub use walk::{Walk, WalkEnd};

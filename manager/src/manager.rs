@@ -1,6 +1,6 @@
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,11 +9,12 @@ use tracing::Instrument;
 
 use snmux_engine::{ErrorStatus, Oid, Pdu, PduType, RequestOptions, VarBind, Version};
 
+use crate::v3::{self, UsmUser};
 use crate::{Engine, Error, ImproperResponse, Walk};
 
 /// How a manager identifies itself to an agent: the SNMP version and its
 /// credentials.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Security {
     /// SNMPv1 with a community string (RFC 1157).
@@ -26,6 +27,8 @@ pub enum Security {
         /// The community; any bytes.
         community: Bytes,
     },
+    /// SNMPv3 with the User-based Security Model (RFC 3414).
+    V3(UsmUser),
 }
 
 impl Security {
@@ -43,17 +46,17 @@ impl Security {
         }
     }
 
+    /// SNMPv3 as `user`.
+    pub fn v3(user: UsmUser) -> Self {
+        Security::V3(user)
+    }
+
     /// The SNMP version.
     pub fn version(&self) -> Version {
         match self {
             Security::V1 { .. } => Version::V1,
             Security::V2c { .. } => Version::V2c,
-        }
-    }
-
-    fn community(&self) -> &Bytes {
-        match self {
-            Security::V1 { community } | Security::V2c { community } => community,
+            Security::V3(_) => Version::V3,
         }
     }
 }
@@ -63,6 +66,7 @@ impl fmt::Debug for Security {
         match self {
             Security::V1 { .. } => f.write_str("V1 { community: [redacted] }"),
             Security::V2c { .. } => f.write_str("V2c { community: [redacted] }"),
+            Security::V3(user) => write!(f, "V3({user:?})"),
         }
     }
 }
@@ -76,6 +80,7 @@ pub struct ManagerBuilder {
     security: Security,
     options: RequestOptions,
     max_repetitions: u32,
+    dangerous_unauthenticated_time: bool,
 }
 
 impl ManagerBuilder {
@@ -86,6 +91,7 @@ impl ManagerBuilder {
             security,
             options: RequestOptions::default(),
             max_repetitions: 10,
+            dangerous_unauthenticated_time: false,
         }
     }
 
@@ -126,6 +132,15 @@ impl ManagerBuilder {
         self
     }
 
+    /// SNMPv3: accept an unauthenticated notInTimeWindow Report as the
+    /// agent's clock and retry once. Insecure: anyone can then set the clock
+    /// this manager uses for the agent (for the request at hand). For agents
+    /// that send such Reports (UniFi access points). Default `false`.
+    pub fn dangerous_accept_unauthenticated_time_reports(mut self, yes: bool) -> Self {
+        self.dangerous_unauthenticated_time = yes;
+        self
+    }
+
     /// The manager.
     pub fn build(self) -> Manager {
         Manager {
@@ -135,6 +150,8 @@ impl ManagerBuilder {
                 security: self.security,
                 options: self.options,
                 max_repetitions: self.max_repetitions,
+                dangerous_unauthenticated_time: self.dangerous_unauthenticated_time,
+                keys: Mutex::new(None),
             }),
         }
     }
@@ -162,6 +179,9 @@ struct Inner {
     security: Security,
     options: RequestOptions,
     max_repetitions: u32,
+    dangerous_unauthenticated_time: bool,
+    /// SNMPv3 keys localized to the agent's engine.
+    keys: Mutex<Option<(Bytes, v3::Keys)>>,
 }
 
 impl fmt::Debug for Manager {
@@ -334,13 +354,29 @@ impl Manager {
 
     pub(crate) async fn request(&self, pdu: Pdu) -> Result<Pdu, Error> {
         let inner = &*self.inner;
+        let (version, community) = match &inner.security {
+            Security::V1 { community } => (Version::V1, community),
+            Security::V2c { community } => (Version::V2c, community),
+            Security::V3(user) => {
+                return v3::request(
+                    &inner.engine,
+                    inner.target,
+                    user,
+                    &inner.keys,
+                    pdu,
+                    &inner.options,
+                    inner.dangerous_unauthenticated_time,
+                )
+                .await;
+            }
+        };
         inner
             .engine
             .dispatcher()
             .request(
                 inner.target,
-                inner.security.version(),
-                inner.security.community().clone(),
+                version,
+                community.clone(),
                 pdu,
                 &inner.options,
             )

@@ -1,0 +1,409 @@
+//! SNMPv3 for managers: users and security levels, engine discovery and
+//! time synchronisation shared per agent (RFC 3414 §4, §2.3), and Reports
+//! turned into errors (RFC 3414 §3.2, §5 usmStats).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use snmux_engine::dispatcher::{RequestOptions, ResponseV3, UsmRequest};
+use snmux_engine::{Oid, Pdu, PduType};
+use snmux_usm::{AuthKey, AuthProtocol, EngineTime, MasterKey, PrivKey, PrivProtocol};
+
+use crate::{Engine, Error};
+
+/// An SNMPv3 user (RFC 3414 §2.1) and the context its requests address
+/// (RFC 3412 §6.8). Build with [`UsmUser::new`]; the passphrases are turned
+/// into keys once, here (the megabyte of hashing of RFC 3414 A.2), and
+/// localized to each agent's engine on first contact.
+#[derive(Clone)]
+pub struct UsmUser {
+    inner: Arc<UserInner>,
+}
+
+struct UserInner {
+    name: Bytes,
+    level: Level,
+    context_name: Bytes,
+    context_engine_id: Option<Bytes>,
+}
+
+enum Level {
+    NoAuthNoPriv,
+    AuthNoPriv(MasterKey),
+    AuthPriv(MasterKey, PrivProtocol, MasterKey),
+}
+
+/// The securityLevel of an SNMPv3 user (RFC 3411 §3.4.3), with what it
+/// needs: no passphrase, an authentication passphrase, or both.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecurityLevel {
+    /// noAuthNoPriv.
+    NoAuthNoPriv,
+    /// authNoPriv: HMAC authentication.
+    AuthNoPriv {
+        /// The authentication protocol.
+        auth: AuthProtocol,
+        /// The authentication passphrase (at least 8 characters).
+        auth_password: String,
+    },
+    /// authPriv: authentication and encryption.
+    AuthPriv {
+        /// The authentication protocol.
+        auth: AuthProtocol,
+        /// The authentication passphrase (at least 8 characters).
+        auth_password: String,
+        /// The privacy protocol.
+        privacy: PrivProtocol,
+        /// The privacy passphrase (at least 8 characters).
+        privacy_password: String,
+    },
+}
+
+impl fmt::Debug for SecurityLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecurityLevel::NoAuthNoPriv => f.write_str("NoAuthNoPriv"),
+            SecurityLevel::AuthNoPriv { auth, .. } => write!(f, "AuthNoPriv({auth}, [redacted])"),
+            SecurityLevel::AuthPriv { auth, privacy, .. } => {
+                write!(f, "AuthPriv({auth}, [redacted], {privacy}, [redacted])")
+            }
+        }
+    }
+}
+
+impl UsmUser {
+    /// A user `name` at `level`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Usm`] if a passphrase is shorter than 8 characters
+    /// (RFC 3414 §11.2).
+    pub fn new(name: impl Into<Bytes>, level: SecurityLevel) -> Result<UsmUser, Error> {
+        let level = match level {
+            SecurityLevel::NoAuthNoPriv => Level::NoAuthNoPriv,
+            SecurityLevel::AuthNoPriv {
+                auth,
+                auth_password,
+            } => Level::AuthNoPriv(MasterKey::from_password(auth, auth_password.as_bytes())?),
+            SecurityLevel::AuthPriv {
+                auth,
+                auth_password,
+                privacy,
+                privacy_password,
+            } => Level::AuthPriv(
+                MasterKey::from_password(auth, auth_password.as_bytes())?,
+                privacy,
+                // The privacy key is derived with the authentication hash.
+                MasterKey::from_password(auth, privacy_password.as_bytes())?,
+            ),
+        };
+        Ok(UsmUser {
+            inner: Arc::new(UserInner {
+                name: name.into(),
+                level,
+                context_name: Bytes::new(),
+                context_engine_id: None,
+            }),
+        })
+    }
+
+    /// The same user addressing the context `name` (net-snmp's `-n`).
+    /// Default: the default context (empty).
+    #[must_use]
+    pub fn context_name(self, name: impl Into<Bytes>) -> UsmUser {
+        self.with(|u| u.context_name = name.into())
+    }
+
+    /// The same user addressing the contextEngineID `engine_id` (net-snmp's
+    /// `-E`). Default: the agent's engineID, as discovered.
+    #[must_use]
+    pub fn context_engine_id(self, engine_id: impl Into<Bytes>) -> UsmUser {
+        self.with(|u| u.context_engine_id = Some(engine_id.into()))
+    }
+
+    fn with(self, f: impl FnOnce(&mut UserInner)) -> UsmUser {
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => UserInner {
+                name: shared.name.clone(),
+                level: match &shared.level {
+                    Level::NoAuthNoPriv => Level::NoAuthNoPriv,
+                    Level::AuthNoPriv(a) => Level::AuthNoPriv(a.clone()),
+                    Level::AuthPriv(a, p, k) => Level::AuthPriv(a.clone(), *p, k.clone()),
+                },
+                context_name: shared.context_name.clone(),
+                context_engine_id: shared.context_engine_id.clone(),
+            },
+        };
+        f(&mut inner);
+        UsmUser {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The user name.
+    pub fn name(&self) -> &[u8] {
+        &self.inner.name
+    }
+
+    /// Keys localized to `engine_id` (RFC 3414 §2.6).
+    fn localize(&self, engine_id: &[u8]) -> Result<Keys, Error> {
+        Ok(match &self.inner.level {
+            Level::NoAuthNoPriv => Keys::default(),
+            Level::AuthNoPriv(auth) => Keys {
+                auth: Some(Arc::new(auth.localize_auth(engine_id)?)),
+                privacy: None,
+            },
+            Level::AuthPriv(auth, privacy, privacy_key) => Keys {
+                auth: Some(Arc::new(auth.localize_auth(engine_id)?)),
+                privacy: Some(Arc::new(privacy_key.localize_priv(*privacy, engine_id)?)),
+            },
+        })
+    }
+}
+
+impl fmt::Debug for UsmUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match &self.inner.level {
+            Level::NoAuthNoPriv => "noAuthNoPriv",
+            Level::AuthNoPriv(_) => "authNoPriv",
+            Level::AuthPriv(..) => "authPriv",
+        };
+        f.debug_struct("UsmUser")
+            .field("name", &String::from_utf8_lossy(&self.inner.name))
+            .field("level", &level)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default, Clone)]
+pub(crate) struct Keys {
+    auth: Option<Arc<AuthKey>>,
+    privacy: Option<Arc<PrivKey>>,
+}
+
+/// What a manager knows of an agent's engine: its engineID and clock.
+#[derive(Clone)]
+struct Known {
+    engine_id: Bytes,
+    time: EngineTime,
+}
+
+/// The engine of one agent, shared by every manager of the [`Engine`] that
+/// talks to it: discovered once (single-flight), its clock kept.
+#[derive(Default)]
+pub(crate) struct RemoteEngine {
+    known: Mutex<Option<Known>>,
+    discovering: tokio::sync::Mutex<()>,
+}
+
+impl RemoteEngine {
+    fn known(&self) -> Option<Known> {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, known: Option<Known>) {
+        *self.known.lock().unwrap_or_else(PoisonError::into_inner) = known;
+    }
+
+    /// Takes the engineID, boots and time a message states (RFC 3414 §3.2
+    /// step 7b: newer boots, or the same boots and a later time).
+    fn observe(&self, r: &ResponseV3, now: Instant) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        match known.as_mut() {
+            Some(k) if k.engine_id == r.engine_id => {
+                k.time.update(r.engine_boots, r.engine_time, now.into_std());
+            }
+            _ => {
+                *known = Some(Known {
+                    engine_id: r.engine_id.clone(),
+                    time: EngineTime::new(r.engine_boots, r.engine_time, now.into_std()),
+                });
+            }
+        }
+    }
+
+    /// Resets the clock to what an authenticated Report states, even
+    /// backwards: a rebooted agent (boots reset, RFC 3414 §2.3).
+    fn resync(&self, r: &ResponseV3, now: Instant) {
+        self.set(Some(Known {
+            engine_id: r.engine_id.clone(),
+            time: EngineTime::new(r.engine_boots, r.engine_time, now.into_std()),
+        }));
+    }
+
+    /// The agent's engine, discovered if unknown: one discovery at a time
+    /// per agent, however many requests wait for it.
+    async fn discover(
+        &self,
+        engine: &Engine,
+        target: SocketAddr,
+        options: &RequestOptions,
+    ) -> Result<Known, Error> {
+        if let Some(k) = self.known() {
+            return Ok(k);
+        }
+        let _one = self.discovering.lock().await;
+        if let Some(k) = self.known() {
+            return Ok(k);
+        }
+        let probe = Pdu::new(PduType::GetRequest, 0, Vec::new());
+        let report = engine
+            .dispatcher()
+            .request_v3(target, &UsmRequest::default(), probe, options)
+            .await
+            .map_err(Error::from_dispatch)?;
+        // RFC 3414 §4 expects usmStatsUnknownEngineIDs; some agents (Dell)
+        // answer usmStatsUnknownUserNames. Either will do if it names the
+        // engine.
+        if report.engine_id.is_empty() {
+            return Err(Error::UnknownEngineId { target });
+        }
+        tracing::debug!(%target, engine_boots = report.engine_boots, "discovered engine");
+        self.resync(&report, Instant::now());
+        self.known().ok_or(Error::UnknownEngineId { target })
+    }
+}
+
+/// usmStats (RFC 3414 §5): `1.3.6.1.6.3.15.1.1.N.0`.
+const USM_STATS: [u32; 9] = [1, 3, 6, 1, 6, 3, 15, 1, 1];
+
+/// The usmStats counter a Report names, if it names one.
+fn usm_stat(pdu: &Pdu) -> Option<u32> {
+    let oid = &pdu.varbinds.first()?.oid;
+    match oid.suffix(&Oid::from_slice(&USM_STATS))? {
+        [n, 0] => Some(*n),
+        _ => None,
+    }
+}
+
+/// One SNMPv3 request for a manager: discovery if needed, the request with
+/// keys localized to the agent's engine, and the Reports that the protocol
+/// can fix (unknownEngineID, notInTimeWindow) fixed by one retry each.
+pub(crate) async fn request(
+    engine: &Engine,
+    target: SocketAddr,
+    user: &UsmUser,
+    keys: &Mutex<Option<(Bytes, Keys)>>,
+    pdu: Pdu,
+    options: &RequestOptions,
+    dangerous_unauthenticated_time: bool,
+) -> Result<Pdu, Error> {
+    let remote = engine.remote_engine(target);
+    let mut retried_engine = false;
+    let mut retried_time = false;
+    loop {
+        let known = remote.discover(engine, target, options).await?;
+        let keys = localized(user, keys, &known.engine_id)?;
+        let now = Instant::now();
+        let usm = UsmRequest {
+            user_name: user.inner.name.clone(),
+            engine_id: known.engine_id.clone(),
+            engine_boots: known.time.boots(),
+            engine_time: known.time.estimated_time(now.into_std()),
+            auth: keys.auth.clone(),
+            privacy: keys.privacy.clone(),
+            context_engine_id: user
+                .inner
+                .context_engine_id
+                .clone()
+                .unwrap_or_else(|| known.engine_id.clone()),
+            context_name: user.inner.context_name.clone(),
+        };
+        let r = match engine
+            .dispatcher()
+            .request_v3(target, &usm, pdu.clone(), options)
+            .await
+        {
+            Ok(r) => r,
+            Err(snmux_engine::dispatcher::Error::Decryption) => {
+                return Err(Error::DecryptionError {
+                    target,
+                    user: String::from_utf8_lossy(&user.inner.name).into_owned(),
+                });
+            }
+            Err(e) => return Err(Error::from_dispatch(e)),
+        };
+        if r.pdu.pdu_type == PduType::Response {
+            if r.authenticated {
+                remote.observe(&r, Instant::now());
+            }
+            return Ok(r.pdu);
+        }
+        // A Report (RFC 3414 §3.2 steps 3-8).
+        let user_name = String::from_utf8_lossy(&user.inner.name).into_owned();
+        match usm_stat(&r.pdu) {
+            Some(4) if !retried_engine => {
+                // unknownEngineID: the agent has a new engineID (or ours was
+                // stale); take it from the Report and try again.
+                retried_engine = true;
+                if r.engine_id.is_empty() {
+                    remote.set(None);
+                } else {
+                    remote.resync(&r, Instant::now());
+                }
+            }
+            Some(4) => return Err(Error::UnknownEngineId { target }),
+            Some(2) if !retried_time && (r.authenticated || dangerous_unauthenticated_time) => {
+                // notInTimeWindow: the agent rebooted or our clock drifted.
+                retried_time = true;
+                remote.resync(&r, Instant::now());
+            }
+            Some(2) => return Err(Error::NotInTimeWindow { target }),
+            Some(3) => {
+                return Err(Error::UnknownUserName {
+                    target,
+                    user: user_name,
+                });
+            }
+            Some(1) => {
+                return Err(Error::UnsupportedSecLevel {
+                    target,
+                    user: user_name,
+                });
+            }
+            Some(5) => {
+                return Err(Error::WrongDigest {
+                    target,
+                    user: user_name,
+                });
+            }
+            Some(6) => {
+                return Err(Error::DecryptionError {
+                    target,
+                    user: user_name,
+                });
+            }
+            _ => {
+                return Err(Error::Report {
+                    target,
+                    oid: r.pdu.varbinds.first().map(|vb| vb.oid.clone()),
+                });
+            }
+        }
+    }
+}
+
+/// The user's keys localized to `engine_id`, cached per manager.
+fn localized(
+    user: &UsmUser,
+    cache: &Mutex<Option<(Bytes, Keys)>>,
+    engine_id: &Bytes,
+) -> Result<Keys, Error> {
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((id, keys)) = cache.as_ref() {
+        if id == engine_id {
+            return Ok(keys.clone());
+        }
+    }
+    let keys = user.localize(engine_id)?;
+    *cache = Some((engine_id.clone(), keys.clone()));
+    Ok(keys)
+}
