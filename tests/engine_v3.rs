@@ -373,3 +373,85 @@ fn locate_auth(msg: &[u8]) -> usize {
     let (_, offset) = MessageV3::decode(&Bytes::copy_from_slice(msg)).unwrap();
     offset
 }
+
+/// Retransmissions are new messages (RFC 3412 §7.1): each has its own
+/// msgID and HMAC; a reply to an earlier one still completes the request.
+#[tokio::test(start_paused = true)]
+async fn retransmissions_get_fresh_msg_ids_and_late_replies_count() {
+    let engine_id = Bytes::from_static(b"\x80\x00\x1f\x88\x04retry");
+    let auth = AuthKey::from_password(AuthProtocol::Sha1, "auth-passphrase", &engine_id).unwrap();
+    let net = TestNet::new(4);
+    let agent: SocketAddr = "10.0.4.1:161".parse().unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (agent_auth, log) = (auth.clone(), seen.clone());
+    // Silent until the third transmission, then answers the first.
+    let _agent = net.serve_with(agent, move |request, _from| {
+        let (msg, offset) = MessageV3::decode(&Bytes::copy_from_slice(request)).unwrap();
+        assert!(
+            agent_auth.check(request, offset).is_ok(),
+            "each transmission is signed"
+        );
+        let mut log = log.lock().unwrap();
+        log.push(msg.clone());
+        if log.len() < 3 {
+            return vec![];
+        }
+        let first = log[0].clone();
+        let MsgData::Plaintext(scoped) = &first.data else {
+            panic!("authNoPriv")
+        };
+        let mut pdu = scoped.pdu.clone();
+        pdu.pdu_type = PduType::Response;
+        pdu.varbinds[0].value = Value::from("late");
+        let mut reply = first.clone();
+        reply.flags &= !snmux::FLAG_REPORTABLE;
+        reply.data = MsgData::Plaintext(ScopedPdu {
+            pdu,
+            ..scoped.clone()
+        });
+        let mut buf = BytesMut::new();
+        let offset = reply.encode(&mut buf);
+        agent_auth.sign(&mut buf, offset).unwrap();
+        vec![Reply::new(buf.freeze())]
+    });
+    let d = Dispatcher::start(
+        Arc::new(net.bind("10.0.4.100:40000".parse().unwrap())),
+        16,
+        65507,
+    );
+    let usm = UsmRequest {
+        user_name: Bytes::from_static(b"someone"),
+        engine_id: engine_id.clone(),
+        engine_boots: 1,
+        engine_time: 10,
+        auth: Some(Arc::new(auth)),
+        privacy: None,
+        context_engine_id: engine_id.clone(),
+        context_name: Bytes::new(),
+    };
+    let r = d
+        .request_v3(
+            agent,
+            &usm,
+            get(&[oid!(1, 3, 6, 1, 2, 1, 1, 5, 0)]),
+            &options(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.pdu.varbinds[0].value, Value::from("late"));
+    let seen = seen.lock().unwrap();
+    let ids: Vec<i32> = seen.iter().map(|m| m.msg_id).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
+        "{ids:?}"
+    );
+    for m in seen.iter() {
+        let MsgData::Plaintext(s) = &m.data else {
+            panic!()
+        };
+        assert_eq!(s.pdu.request_id, m.msg_id);
+    }
+    assert_eq!(d.stats().retransmitted, 2);
+    assert_eq!(d.table_len(), 0, "aliases are removed with the request");
+}

@@ -180,6 +180,13 @@ struct Entry {
     any_source: bool,
 }
 
+/// A slot of the request table: a request, or another id of one (an SNMPv3
+/// retransmission's msgID, RFC 3412 §7.1 step 9).
+enum Slot {
+    Request(Entry),
+    Alias(i32),
+}
+
 /// What a response must be to answer a request.
 enum Expect {
     /// SNMPv1/v2c: keyed by request-id; same version and community.
@@ -256,7 +263,7 @@ pub struct ResponseV3 {
 
 struct Shared {
     transport: Arc<dyn Transport>,
-    table: DashMap<i32, Entry>,
+    table: DashMap<i32, Slot>,
     next_id: AtomicU32,
     in_flight: AtomicUsize,
     max_in_flight: usize,
@@ -394,13 +401,17 @@ impl Dispatcher {
             version,
             community: community.clone(),
         };
+        let mut pdu = Some(pdu);
         let reply = self
             .exchange(target, expect, options, |id, buf| {
-                let mut pdu = pdu;
+                // Called once: community retransmissions repeat these bytes.
+                let Some(mut pdu) = pdu.take() else {
+                    return Err(Error::Closed);
+                };
                 pdu.request_id = id;
                 let message = Message {
                     version,
-                    community,
+                    community: community.clone(),
                     pdu: AnyPdu::Pdu(pdu),
                 };
                 buf.reserve(message.encoded_len());
@@ -443,14 +454,14 @@ impl Dispatcher {
         options: &RequestOptions,
     ) -> Result<ResponseV3, Error> {
         let privacy = usm.privacy.clone().filter(|_| usm.auth.is_some());
-        let salt = privacy.as_ref().map(|_| self.shared.salt.next());
         let expect = Expect::Usm(Arc::new(UsmExpect {
             auth: usm.auth.clone(),
             privacy: privacy.clone(),
         }));
         let reply = self
             .exchange(target, expect, options, |id, buf| {
-                encode_v3(usm, privacy.as_deref(), salt, id, pdu, buf)
+                let salt = privacy.as_ref().map(|_| self.shared.salt.next());
+                encode_v3(usm, privacy.as_deref(), salt, id, pdu.clone(), buf)
             })
             .await?;
         match reply {
@@ -468,11 +479,14 @@ impl Dispatcher {
         target: SocketAddr,
         expect: Expect,
         options: &RequestOptions,
-        encode: impl FnOnce(i32, &mut BytesMut) -> Result<(), Error>,
+        mut encode: impl FnMut(i32, &mut BytesMut) -> Result<(), Error>,
     ) -> Result<Reply, Error> {
         let shared = &self.shared;
+        // SNMPv3 retransmissions are new messages (RFC 3412 §7.1 step 9):
+        // a fresh msgID, a fresh HMAC. Community ones repeat the bytes.
+        let fresh_ids = matches!(expect, Expect::Usm(_));
         let (tx, mut rx) = oneshot::channel();
-        let guard = shared.insert(Entry {
+        let mut guard = shared.insert(Entry {
             tx,
             target,
             expect,
@@ -486,7 +500,7 @@ impl Dispatcher {
                 max: shared.max_message_size,
             });
         }
-        let datagram = buf.freeze();
+        let mut datagram = buf.freeze();
         trace!(%target, id = guard.id, "send");
         let start = Instant::now();
         let deadline = start + options.timeout;
@@ -522,6 +536,13 @@ impl Dispatcher {
                         return Err(Error::Timeout { target, retransmissions });
                     }
                     if now >= next_send {
+                        if fresh_ids {
+                            let id = shared.alias(guard.id);
+                            guard.aliases.push(id);
+                            let mut buf = BytesMut::with_capacity(datagram.len());
+                            encode(id, &mut buf)?;
+                            datagram = buf.freeze();
+                        }
                         // A failed retransmission is not fatal: the next one,
                         // or the timeout, decides.
                         if let Err(e) = shared.send(&datagram, target, deadline).await {
@@ -562,7 +583,7 @@ impl Shared {
             }
             match self.table.entry(id) {
                 dashmap::Entry::Vacant(v) => {
-                    v.insert(entry);
+                    v.insert(Slot::Request(entry));
                     break id;
                 }
                 // A live id after a wrap-around: take the next one.
@@ -572,6 +593,7 @@ impl Shared {
         let guard = Guard {
             shared: self.clone(),
             id,
+            aliases: Vec::new(),
         };
         // Checked after the insert: either the receive task's drain sees the
         // entry, or this load sees the flag.
@@ -579,6 +601,34 @@ impl Shared {
             return Err(Error::Closed);
         }
         Ok(guard)
+    }
+
+    /// A fresh id that routes to the request `primary`.
+    fn alias(&self, primary: i32) -> i32 {
+        loop {
+            let id = (self.next_id.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff) as i32;
+            if id == 0 {
+                continue;
+            }
+            if let dashmap::Entry::Vacant(v) = self.table.entry(id) {
+                v.insert(Slot::Alias(primary));
+                return id;
+            }
+        }
+    }
+
+    /// The request an id routes to, or the verdict when none does.
+    fn resolve(&self, id: i32, recent: &RecentIds) -> Result<i32, Routed> {
+        let primary = match self.table.get(&id).as_deref() {
+            Some(Slot::Request(_)) => return Ok(id),
+            Some(Slot::Alias(primary)) => *primary,
+            None if recent.contains(id) => return Err(Routed::Duplicate),
+            None => return Err(Routed::UnknownId),
+        };
+        match self.table.get(&primary).as_deref() {
+            Some(Slot::Request(_)) => Ok(primary),
+            _ => Err(Routed::Duplicate),
+        }
     }
 
     /// Sends `datagram`; waits for the socket no later than `deadline`
@@ -615,11 +665,13 @@ impl Shared {
             Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
         };
         let id = header.request_id;
-        let verdict = match self.table.get(&id) {
+        let verdict = match self.table.get(&id).as_deref() {
             None if recent.contains(id) => Routed::Duplicate,
             None => Routed::UnknownId,
-            Some(e) if !e.any_source && e.target != from => Routed::WrongSource,
-            Some(e) => match &e.expect {
+            // Community requests are retransmitted with the same id.
+            Some(Slot::Alias(_)) => Routed::Mismatch,
+            Some(Slot::Request(e)) if !e.any_source && e.target != from => Routed::WrongSource,
+            Some(Slot::Request(e)) => match &e.expect {
                 Expect::Community { version, community }
                     if *version == header.version
                         && community.as_ref() == header.community
@@ -659,14 +711,21 @@ impl Shared {
             Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
         };
         let id = h.msg_id;
-        let expect = match self.table.get(&id) {
-            None if recent.contains(id) => Err(Routed::Duplicate),
-            None => Err(Routed::UnknownId),
-            Some(e) if !e.any_source && e.target != from => Err(Routed::WrongSource),
-            Some(e) => match &e.expect {
+        // A reply to any transmission of the request: its msgID may be an
+        // alias of the request's first one.
+        let primary = match self.resolve(id, recent) {
+            Ok(primary) => primary,
+            Err(verdict) => {
+                return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
+            }
+        };
+        let expect = match self.table.get(&primary).as_deref() {
+            Some(Slot::Request(e)) if !e.any_source && e.target != from => Err(Routed::WrongSource),
+            Some(Slot::Request(e)) => match &e.expect {
                 Expect::Usm(u) => Ok(u.clone()),
                 Expect::Community { .. } => Err(Routed::Mismatch),
             },
+            _ => Err(Routed::UnknownId),
         };
         let expect = match expect {
             Ok(u) => u,
@@ -714,7 +773,7 @@ impl Shared {
         let scoped = match scoped {
             Ok(s) => s,
             Err(e) if authenticated || expect.auth.is_none() => {
-                return self.complete(from, id, Err(e), recent);
+                return self.complete(from, primary, Err(e), recent);
             }
             Err(e) => return self.drop_datagram(from, Some(id), Routed::DecodeError, &e),
         };
@@ -742,7 +801,7 @@ impl Shared {
             engine_time: h.engine_time,
             authenticated,
         });
-        self.complete(from, id, Ok(reply), recent)
+        self.complete(from, primary, Ok(reply), recent)
     }
 
     fn drop_datagram(
@@ -774,10 +833,19 @@ impl Shared {
         result: Result<Reply, Error>,
         recent: &mut RecentIds,
     ) -> Routed {
-        let Some((_, entry)) = self.table.remove(&id) else {
-            // Cancelled between the check and now.
-            inc(&self.counters.dropped_unknown_id);
-            return Routed::UnknownId;
+        let entry = match self.table.remove(&id) {
+            Some((_, Slot::Request(entry))) => entry,
+            Some((id, alias @ Slot::Alias(_))) => {
+                // Not a request: put it back.
+                self.table.insert(id, alias);
+                inc(&self.counters.dropped_unknown_id);
+                return Routed::UnknownId;
+            }
+            None => {
+                // Cancelled between the check and now.
+                inc(&self.counters.dropped_unknown_id);
+                return Routed::UnknownId;
+            }
         };
         recent.insert(id);
         inc(&self.counters.completed);
@@ -862,11 +930,16 @@ fn encode_v3(
 struct Guard {
     shared: Arc<Shared>,
     id: i32,
+    /// Further ids of the request (SNMPv3 retransmissions).
+    aliases: Vec<i32>,
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
         self.shared.table.remove(&self.id);
+        for alias in &self.aliases {
+            self.shared.table.remove(alias);
+        }
         self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
