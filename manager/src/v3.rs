@@ -24,6 +24,7 @@ pub struct UsmUser {
     inner: Arc<UserInner>,
 }
 
+#[derive(Clone)]
 struct UserInner {
     name: Bytes,
     level: Level,
@@ -31,10 +32,12 @@ struct UserInner {
     context_engine_id: Option<Bytes>,
 }
 
+/// The master keys (Ku) of a security level.
+#[derive(Clone)]
 enum Level {
-    NoAuthNoPriv,
-    AuthNoPriv(MasterKey),
-    AuthPriv(MasterKey, PrivProtocol, MasterKey),
+    Plain,
+    Auth(MasterKey),
+    Private(MasterKey, PrivProtocol, MasterKey),
 }
 
 /// The securityLevel of an SNMPv3 user (RFC 3411 §3.4.3), with what it
@@ -84,17 +87,17 @@ impl UsmUser {
     /// (RFC 3414 §11.2).
     pub fn new(name: impl Into<Bytes>, level: SecurityLevel) -> Result<UsmUser, Error> {
         let level = match level {
-            SecurityLevel::NoAuthNoPriv => Level::NoAuthNoPriv,
+            SecurityLevel::NoAuthNoPriv => Level::Plain,
             SecurityLevel::AuthNoPriv {
                 auth,
                 auth_password,
-            } => Level::AuthNoPriv(MasterKey::from_password(auth, auth_password.as_bytes())?),
+            } => Level::Auth(MasterKey::from_password(auth, auth_password.as_bytes())?),
             SecurityLevel::AuthPriv {
                 auth,
                 auth_password,
                 privacy,
                 privacy_password,
-            } => Level::AuthPriv(
+            } => Level::Private(
                 MasterKey::from_password(auth, auth_password.as_bytes())?,
                 privacy,
                 // The privacy key is derived with the authentication hash.
@@ -126,19 +129,7 @@ impl UsmUser {
     }
 
     fn with(self, f: impl FnOnce(&mut UserInner)) -> UsmUser {
-        let mut inner = match Arc::try_unwrap(self.inner) {
-            Ok(inner) => inner,
-            Err(shared) => UserInner {
-                name: shared.name.clone(),
-                level: match &shared.level {
-                    Level::NoAuthNoPriv => Level::NoAuthNoPriv,
-                    Level::AuthNoPriv(a) => Level::AuthNoPriv(a.clone()),
-                    Level::AuthPriv(a, p, k) => Level::AuthPriv(a.clone(), *p, k.clone()),
-                },
-                context_name: shared.context_name.clone(),
-                context_engine_id: shared.context_engine_id.clone(),
-            },
-        };
+        let mut inner = Arc::unwrap_or_clone(self.inner);
         f(&mut inner);
         UsmUser {
             inner: Arc::new(inner),
@@ -153,12 +144,12 @@ impl UsmUser {
     /// Keys localized to `engine_id` (RFC 3414 §2.6).
     fn localize(&self, engine_id: &[u8]) -> Result<Keys, Error> {
         Ok(match &self.inner.level {
-            Level::NoAuthNoPriv => Keys::default(),
-            Level::AuthNoPriv(auth) => Keys {
+            Level::Plain => Keys::default(),
+            Level::Auth(auth) => Keys {
                 auth: Some(Arc::new(auth.localize_auth(engine_id)?)),
                 privacy: None,
             },
-            Level::AuthPriv(auth, privacy, privacy_key) => Keys {
+            Level::Private(auth, privacy, privacy_key) => Keys {
                 auth: Some(Arc::new(auth.localize_auth(engine_id)?)),
                 privacy: Some(Arc::new(privacy_key.localize_priv(*privacy, engine_id)?)),
             },
@@ -169,9 +160,9 @@ impl UsmUser {
 impl fmt::Debug for UsmUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let level = match &self.inner.level {
-            Level::NoAuthNoPriv => "noAuthNoPriv",
-            Level::AuthNoPriv(_) => "authNoPriv",
-            Level::AuthPriv(..) => "authPriv",
+            Level::Plain => "noAuthNoPriv",
+            Level::Auth(_) => "authNoPriv",
+            Level::Private(..) => "authPriv",
         };
         f.debug_struct("UsmUser")
             .field("name", &String::from_utf8_lossy(&self.inner.name))
