@@ -455,3 +455,72 @@ async fn retransmissions_get_fresh_msg_ids_and_late_replies_count() {
     assert_eq!(d.stats().retransmitted, 2);
     assert_eq!(d.table_len(), 0, "aliases are removed with the request");
 }
+
+/// Authenticated responses older than the agent's clock as the request
+/// stated it are dropped (RFC 3414 §3.2 step 7b): lower boots, or a time
+/// more than 150 s behind.
+#[tokio::test(start_paused = true)]
+async fn responses_outside_the_time_window_are_dropped() {
+    let engine_id = Bytes::from_static(b"\x80\x00\x1f\x88\x04window");
+    let auth = AuthKey::from_password(AuthProtocol::Sha256, "auth-passphrase", &engine_id).unwrap();
+    let net = TestNet::new(5);
+    let agent: SocketAddr = "10.0.5.1:161".parse().unwrap();
+    let agent_auth = auth.clone();
+    let _agent = net.serve_with(agent, move |request, _from| {
+        let (msg, _) = MessageV3::decode(&Bytes::copy_from_slice(request)).unwrap();
+        let MsgData::Plaintext(scoped) = &msg.data else {
+            panic!("authNoPriv")
+        };
+        let mut pdu = scoped.pdu.clone();
+        pdu.pdu_type = PduType::Response;
+        [
+            (4, 1000, "old boots"),
+            (5, 700, "old time"),
+            (5, 900, "in time"),
+        ]
+        .into_iter()
+        .map(|(boots, time, text)| {
+            let mut pdu = pdu.clone();
+            pdu.varbinds[0].value = Value::from(text);
+            let mut reply = msg.clone();
+            reply.flags &= !snmux::FLAG_REPORTABLE;
+            reply.usm.engine_boots = boots;
+            reply.usm.engine_time = time;
+            reply.data = MsgData::Plaintext(ScopedPdu {
+                pdu,
+                ..scoped.clone()
+            });
+            let mut buf = BytesMut::new();
+            let offset = reply.encode(&mut buf);
+            agent_auth.sign(&mut buf, offset).unwrap();
+            Reply::new(buf.freeze())
+        })
+        .collect()
+    });
+    let d = Dispatcher::start(
+        Arc::new(net.bind("10.0.5.100:40000".parse().unwrap())),
+        16,
+        65507,
+    );
+    let usm = UsmRequest {
+        user_name: Bytes::from_static(b"someone"),
+        engine_id: engine_id.clone(),
+        engine_boots: 5,
+        engine_time: 1000,
+        auth: Some(Arc::new(auth)),
+        privacy: None,
+        context_engine_id: engine_id.clone(),
+        context_name: Bytes::new(),
+    };
+    let r = d
+        .request_v3(
+            agent,
+            &usm,
+            get(&[oid!(1, 3, 6, 1, 2, 1, 1, 5, 0)]),
+            &options(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.pdu.varbinds[0].value, Value::from("in time"));
+    assert_eq!(d.stats().dropped_not_in_time_window, 2);
+}

@@ -131,6 +131,8 @@ pub struct Stats {
     pub dropped_mismatch: u64,
     /// SNMPv3 responses dropped because their HMAC did not verify.
     pub dropped_auth_failure: u64,
+    /// Authenticated SNMPv3 responses dropped as outside the time window.
+    pub dropped_not_in_time_window: u64,
     /// Requests in flight now.
     pub in_flight: u64,
 }
@@ -148,6 +150,7 @@ struct Counters {
     dropped_duplicate: AtomicU64,
     dropped_mismatch: AtomicU64,
     dropped_auth_failure: AtomicU64,
+    dropped_not_in_time_window: AtomicU64,
 }
 
 fn inc(c: &AtomicU64) {
@@ -171,6 +174,9 @@ pub enum Routed {
     DecodeError,
     /// An SNMPv3 response whose HMAC did not verify.
     AuthFailure,
+    /// An authenticated SNMPv3 response older than the agent's clock as
+    /// this side knows it (RFC 3414 §3.2 step 7b).
+    NotInTimeWindow,
 }
 
 struct Entry {
@@ -197,8 +203,28 @@ enum Expect {
 
 /// The request-id of the scoped PDU is the msgID, the entry's key.
 struct UsmExpect {
+    /// The agent's engineBoots and engineTime as the request stated them,
+    /// and when: the manager's notion of the agent's clock (RFC 3414 §2.3).
+    engine_boots: u32,
+    engine_time: u32,
+    sent: Instant,
     auth: Option<Arc<AuthKey>>,
     privacy: Option<Arc<PrivKey>>,
+}
+
+impl UsmExpect {
+    /// RFC 3414 §3.2 step 7b, on the manager's side: a message is outside
+    /// the window if the agent's boots are latched at 2^31-1, lower than
+    /// ours, or equal with a time more than 150 s before ours. Newer is
+    /// fine (the agent's clock ran on).
+    fn in_time_window(&self, h: &HeaderV3<'_>) -> bool {
+        let elapsed = u32::try_from(self.sent.elapsed().as_secs()).unwrap_or(u32::MAX);
+        let ours = self.engine_time.saturating_add(elapsed);
+        h.engine_boots != snmux_usm::MAX_ENGINE_BOOTS
+            && (h.engine_boots > self.engine_boots
+                || (h.engine_boots == self.engine_boots
+                    && h.engine_time.saturating_add(150) >= ours))
+    }
 }
 
 enum Reply {
@@ -352,6 +378,7 @@ impl Dispatcher {
             dropped_duplicate: l(&c.dropped_duplicate),
             dropped_mismatch: l(&c.dropped_mismatch),
             dropped_auth_failure: l(&c.dropped_auth_failure),
+            dropped_not_in_time_window: l(&c.dropped_not_in_time_window),
             in_flight: self.shared.in_flight.load(Ordering::Relaxed) as u64,
         }
     }
@@ -455,6 +482,9 @@ impl Dispatcher {
     ) -> Result<ResponseV3, Error> {
         let privacy = usm.privacy.clone().filter(|_| usm.auth.is_some());
         let expect = Expect::Usm(Arc::new(UsmExpect {
+            engine_boots: usm.engine_boots,
+            engine_time: usm.engine_time,
+            sent: Instant::now(),
             auth: usm.auth.clone(),
             privacy: privacy.clone(),
         }));
@@ -794,6 +824,14 @@ impl Shared {
                 &"not a response to this request",
             );
         }
+        if authenticated && scoped.pdu.pdu_type == PduType::Response && !expect.in_time_window(&h) {
+            return self.drop_datagram(
+                from,
+                Some(id),
+                Routed::NotInTimeWindow,
+                &"outside the time window",
+            );
+        }
         let reply = Reply::Usm(ResponseV3 {
             pdu: scoped.pdu,
             engine_id: Bytes::copy_from_slice(h.engine_id),
@@ -820,6 +858,7 @@ impl Shared {
             Routed::Mismatch => &c.dropped_mismatch,
             Routed::DecodeError => &c.dropped_decode_error,
             Routed::AuthFailure => &c.dropped_auth_failure,
+            Routed::NotInTimeWindow => &c.dropped_not_in_time_window,
         };
         inc(counter);
         debug!(%from, id, reason = ?verdict, %why, "dropped");
