@@ -1,9 +1,11 @@
 //! The `snmux` command line against net-snmp: for the same agent and OIDs,
 //! `snmux get|getnext|bulkget|walk|set` prints exactly what `snmpget -On`,
 //! `snmpgetnext -On`, `snmpbulkget -On`, `snmpbulkwalk -On` (`snmpwalk -On`
-//! on SNMPv1) and `snmpset -On` print. The agents are a private net-snmp
-//! `snmpd` per test (`tests/support`) and, for the value types snmpd does
-//! not serve and for misbehaving agents, a scripted agent on a UDP socket.
+//! on SNMPv1) and `snmpset -On` print, with SNMPv1, v2c and v3 (USM users
+//! at each security level, net-snmp's options). The agents are a private
+//! net-snmp `snmpd` per test (`tests/support`) and, for the value types
+//! snmpd does not serve and for misbehaving agents, a scripted agent on a
+//! UDP socket.
 
 mod support;
 
@@ -568,6 +570,406 @@ fn usage_errors_exit_with_2() {
     }
     assert!(snmux_ok(&["--help"]).contains("Usage: snmux <COMMAND>"));
     assert!(snmux_ok(&["set", "--help"]).contains("<OID> <TYPE> <VALUE>..."));
+}
+
+/// SNMPv3 users of [`v3_snmpd`], as the options that authenticate as them
+/// (each with its own passphrases, so that a mix-up shows). authNoPriv:
+/// SHA-1.
+const V3_AUTH_SHA: &str = "-v3 -l authNoPriv -u v3sha -a SHA -A auth-pass-sha1";
+/// authPriv: SHA-256 and AES-128.
+const V3_SHA256_AES: &str =
+    "-v3 -l authPriv -u v3sha256aes -a SHA-256 -A auth-pass-sha256 -x AES -X priv-pass-aes128";
+/// authPriv: MD5 and AES-256 with Cisco's (Reeder's) key extension, which
+/// MD5's 16-byte key needs.
+const V3_MD5_AES256C: &str = "-v3 -l authPriv -u v3md5aes256c -a MD5 -A auth-pass-md5 \
+                              -x AES-256-C -X priv-pass-aes256c";
+/// noAuthNoPriv.
+const V3_NOAUTH: &str = "-v3 -l noAuthNoPriv -u v3none";
+/// authPriv and read-write: SHA-224 and AES-256 with the Blumenthal key
+/// extension, which SHA-224's 28-byte key needs.
+const V3_RW: &str =
+    "-v3 -l authPriv -u v3rw -a SHA-224 -A auth-pass-sha224 -x AES-256 -X priv-pass-aes256";
+
+/// An snmpd with the users of `V3_*`: read-only at their level, `v3rw`
+/// read-write.
+fn v3_snmpd() -> Snmpd {
+    Snmpd::builder()
+        .extra_config(
+            "rouser v3sha auth\n\
+             rouser v3sha256aes priv\n\
+             rouser v3md5aes256c priv\n\
+             rouser v3none noauth\n\
+             rwuser v3rw priv\n",
+        )
+        .extra_persist(
+            "createUser v3sha SHA auth-pass-sha1\n\
+             createUser v3sha256aes SHA-256 auth-pass-sha256 AES priv-pass-aes128\n\
+             createUser v3md5aes256c MD5 auth-pass-md5 AES-256-C priv-pass-aes256c\n\
+             createUser v3none\n\
+             createUser v3rw SHA-224 auth-pass-sha224 AES-256 priv-pass-aes256\n",
+        )
+        .start()
+}
+
+/// The words of `options`.
+fn words(options: &'static str) -> Vec<&'static str> {
+    options.split_whitespace().collect()
+}
+
+/// The words of `options` with the value of `flag` replaced by `value`.
+fn replaced<'a>(options: &'static str, flag: &str, value: &'a str) -> Vec<&'a str> {
+    let mut words = words(options);
+    let at = words.iter().position(|w| *w == flag).expect(flag) + 1;
+    words[at] = value;
+    words
+}
+
+/// `options`, then `rest`.
+fn with<'a>(options: &[&'a str], rest: &[&'a str]) -> Vec<&'a str> {
+    [options, rest].concat()
+}
+
+/// The agent's snmpEngineID in hex, as snmpget prints it over v2c.
+fn engine_id_hex(snmpd: &Snmpd) -> String {
+    let id = snmpd.net_snmp_get(&["1.3.6.1.6.3.10.2.1.1.0"]);
+    let octets = id[0].octets().expect("snmpEngineID is an OCTET STRING");
+    octets.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn v3_get_prints_what_snmpget_prints() {
+    let snmpd = v3_snmpd();
+    let agent = snmpd.net_snmp_addr();
+    for user in [V3_AUTH_SHA, V3_SHA256_AES, V3_MD5_AES256C, V3_NOAUTH, V3_RW] {
+        let user = &words(user);
+        let mut args = with(user, &[&agent]);
+        args.extend(STABLE_OIDS);
+        let out = assert_same("get", "snmpget", &args);
+        assert_eq!(out.lines().count(), STABLE_OIDS.len(), "{out}");
+        // Exceptions in place of values, as in v2c.
+        let out = assert_same(
+            "get",
+            "snmpget",
+            &with(user, &[&agent, SYS_NAME, MISSING_OBJECT, MISSING_INSTANCE]),
+        );
+        assert!(out.contains("= No Such Object available on this agent at this OID\n"));
+    }
+    // net-snmp's other spellings: `-v 3`, attached values, short level
+    // names, any case, the AES-128 alias.
+    for options in [
+        "-v 3 -l priv -u v3sha256aes -a sha-256 -A auth-pass-sha256 -x aes-128 -X priv-pass-aes128",
+        "-v3 -lAUTHPRIV -uv3md5aes256c -amd5 -Aauth-pass-md5 -xaes-256-c -Xpriv-pass-aes256c",
+        "-v3 -l auth -u v3sha -a sha -A auth-pass-sha1",
+    ] {
+        assert_same(
+            "get",
+            "snmpget",
+            &with(&words(options), &[&agent, SYS_DESCR, SYS_NAME]),
+        );
+    }
+    // -u without -v is SNMPv3 (net-snmp's default version is 3).
+    assert_eq!(
+        snmux_ok(&["get", "-u", "v3none", &agent, SYS_NAME]),
+        snmux_ok(&with(
+            &["get"],
+            &with(&words(V3_NOAUTH), &[&agent, SYS_NAME])
+        ))
+    );
+    // getnext and bulkget.
+    assert_same(
+        "getnext",
+        "snmpgetnext",
+        &with(
+            &words(V3_SHA256_AES),
+            &[&agent, "1.3.6.1.2.1.1.4", "1.3.6.1.2.1.1.9.1.2"],
+        ),
+    );
+    assert_same(
+        "bulkget",
+        "snmpbulkget",
+        &with(
+            &["-Cn1", "-Cr3"],
+            &with(
+                &words(V3_MD5_AES256C),
+                &[&agent, SYS_DESCR, "1.3.6.1.2.1.1.9.1.3"],
+            ),
+        ),
+    );
+    // Over IPv6.
+    if snmpd.has_ipv6() {
+        let v6 = snmpd.net_snmp_addr_v6();
+        assert_same(
+            "get",
+            "snmpget",
+            &with(&words(V3_SHA256_AES), &[&v6, SYS_DESCR, SYS_NAME]),
+        );
+    }
+}
+
+#[test]
+fn v3_walk_prints_what_snmpbulkwalk_prints() {
+    let snmpd = v3_snmpd();
+    let agent = snmpd.net_snmp_addr();
+    for user in [V3_AUTH_SHA, V3_SHA256_AES, V3_MD5_AES256C, V3_NOAUTH] {
+        let user = &words(user);
+        let out = assert_same("walk", "snmpbulkwalk", &with(user, &[&agent, SYS_OR_TABLE]));
+        assert!(out.lines().count() >= 10, "{out}");
+        // Several requests, and the root itself.
+        assert_same(
+            "walk",
+            "snmpbulkwalk",
+            &with(&["-Cr3", "-Cip"], &with(user, &[&agent, SYS_OR_TABLE])),
+        );
+        // A scalar, and past the end.
+        assert_same("walk", "snmpbulkwalk", &with(user, &[&agent, SYS_DESCR]));
+        assert_same(
+            "bulkwalk",
+            "snmpbulkwalk",
+            &with(user, &[&agent, PAST_THE_END]),
+        );
+    }
+}
+
+#[test]
+fn v3_set_prints_what_snmpset_prints() {
+    let snmpd = v3_snmpd();
+    let agent = snmpd.net_snmp_addr();
+    let out = snmux_ok(&with(
+        &["set"],
+        &with(&words(V3_RW), &[&agent, SYS_CONTACT, "s", "v3@example.net"]),
+    ));
+    assert_eq!(out, ".1.3.6.1.2.1.1.4.0 = STRING: \"v3@example.net\"\n");
+    let back = snmpd.net_snmp_get(&[SYS_CONTACT]);
+    assert_eq!(back[0].octets().as_deref(), Some(&b"v3@example.net"[..]));
+
+    let bindings = [
+        (WRITABLE_INTEGER, "i", "42"),
+        (WRITABLE_GAUGE, "u", "7"),
+        (WRITABLE_OID, "o", ".1.3.6.1.4.1.8072.3"),
+        (WRITABLE_STRING, "x", "0A 1b ff"),
+        (SYS_LOCATION, "s", "rack \"3\""),
+    ];
+    let mut args = with(&words(V3_RW), &[&agent]);
+    for (oid, type_letter, value) in bindings {
+        args.extend([oid, type_letter, value]);
+    }
+    assert_same("set", "snmpset", &args);
+    let mut args = with(&words(V3_SHA256_AES), &[&agent]);
+    args.extend([
+        WRITABLE_INTEGER,
+        WRITABLE_GAUGE,
+        WRITABLE_OID,
+        WRITABLE_STRING,
+        SYS_LOCATION,
+    ]);
+    let out = assert_same("get", "snmpget", &args);
+    assert!(
+        out.contains(".1.3.6.1.4.1.8072.9999.1.0 = INTEGER: 42\n"),
+        "{out}"
+    );
+
+    // A read-only user: noAccess, as for a read-only community.
+    let line = snmux_err(&with(
+        &["set"],
+        &with(&words(V3_SHA256_AES), &[&agent, SYS_CONTACT, "s", "x"]),
+    ));
+    assert_eq!(
+        line,
+        format!(
+            "snmux: {} returned noAccess at varbind 1 (1.3.6.1.2.1.1.4.0)",
+            snmpd.addr()
+        )
+    );
+}
+
+#[test]
+fn v3_context_and_engine_ids() {
+    let snmpd = v3_snmpd();
+    let agent = snmpd.net_snmp_addr();
+    let engine_id = engine_id_hex(&snmpd);
+    let prefixed = format!("0x{engine_id}");
+    for extra in [
+        &["-n", ""][..],
+        &["-E", &engine_id],
+        &["-E", &prefixed],
+        // Checked but not used: the engine ID is discovered either way.
+        &["-e", &prefixed],
+        &["-e", &engine_id, "-E", &engine_id, "-n", ""],
+    ] {
+        assert_same(
+            "get",
+            "snmpget",
+            &with(
+                &words(V3_SHA256_AES),
+                &with(extra, &[&agent, SYS_DESCR, SYS_NAME]),
+            ),
+        );
+    }
+}
+
+#[test]
+fn v3_errors_are_one_line() {
+    let snmpd = v3_snmpd();
+    let agent = snmpd.net_snmp_addr();
+    let target = snmpd.addr();
+    let get = |options: &[&str]| {
+        let mut args = vec!["get", "-t", "0.3", "-r", "0"];
+        args.extend_from_slice(options);
+        args.extend([agent.as_str(), SYS_NAME]);
+        snmux_err(&args)
+    };
+    let wrong_digest = format!(
+        "snmux: {target}: authentication failure for user \"v3sha\" \
+         (check the authentication protocol and passphrase, -a/-A)"
+    );
+    // Wrong passphrase, wrong protocol: usmStatsWrongDigests.
+    assert_eq!(
+        get(&replaced(V3_AUTH_SHA, "-A", "not-the-passphrase")),
+        wrong_digest
+    );
+    assert_eq!(get(&replaced(V3_AUTH_SHA, "-a", "MD5")), wrong_digest);
+    // usmStatsUnknownUserNames.
+    assert_eq!(
+        get(&["-v3", "-u", "bob"]),
+        format!("snmux: {target}: unknown user name \"bob\" (check the user name, -u)")
+    );
+    // authPriv for an authNoPriv user: usmStatsUnsupportedSecLevels.
+    let too_much = replaced(V3_AUTH_SHA, "-l", "authPriv");
+    assert_eq!(
+        get(&with(&too_much, &["-x", "AES", "-X", "priv-passphrase"])),
+        format!(
+            "snmux: {target}: unsupported security level for user \"v3sha\" \
+             (check -l and the agent's configuration)"
+        )
+    );
+    // noAuthNoPriv for an authNoPriv user: the agent's access control.
+    assert_eq!(
+        get(&["-v3", "-u", "v3sha"]),
+        format!("snmux: {target} returned authorizationError")
+    );
+    // Wrong privacy passphrase or protocol: snmpd cannot parse what it
+    // decrypts and drops the request.
+    let timeout = format!(
+        "snmux: timeout: no response from {target} after 0 retransmissions \
+         (check the address and port, and the privacy protocol and passphrase, -x/-X)"
+    );
+    assert_eq!(
+        get(&replaced(V3_SHA256_AES, "-X", "not-the-passphrase")),
+        timeout
+    );
+    assert_eq!(get(&replaced(V3_SHA256_AES, "-x", "AES-256")), timeout);
+    // A passphrase shorter than 8 characters (RFC 3414 §11.2), before
+    // anything is sent.
+    assert_eq!(
+        get(&replaced(V3_SHA256_AES, "-X", "short")),
+        "snmux: privacy passphrase (-X): USM: passphrase is 5 bytes long; \
+         USM needs at least 8 (RFC 3414 §11.2)"
+    );
+    assert_eq!(
+        get(&replaced(V3_AUTH_SHA, "-A", "")),
+        "snmux: authentication passphrase (-A): USM: passphrase is 0 bytes long; \
+         USM needs at least 8 (RFC 3414 §11.2)"
+    );
+}
+
+#[test]
+fn v3_usage_errors_exit_with_2() {
+    let agent = "127.0.0.1:161";
+    for (options, message) in [
+        (words("-v3"), "SNMPv3 needs a user name: -u USER"),
+        (
+            replaced("-v 3 -u bob", "-u", ""),
+            "SNMPv3 needs a user name: -u USER",
+        ),
+        (
+            words("-v3 -u bob -l authNoPriv"),
+            "-l authNoPriv needs an authentication passphrase: -A PASSPHRASE",
+        ),
+        (
+            words("-v3 -u bob -l auth -x AES -X priv-passphrase"),
+            "-l authNoPriv needs an authentication passphrase: -A PASSPHRASE",
+        ),
+        (
+            words("-v3 -u bob -l authPriv -A auth-passphrase"),
+            "-l authPriv needs a privacy passphrase (-X)",
+        ),
+        (
+            words("-v3 -u bob -l priv -X priv-passphrase"),
+            "-l authPriv needs an authentication passphrase (-A)",
+        ),
+        (
+            words("-v3 -u bob -l authPriv"),
+            "-l authPriv needs an authentication passphrase (-A) and a privacy passphrase (-X)",
+        ),
+        (
+            words("-v3 -u bob -a SHA -A auth-passphrase"),
+            "-a needs a security level: add -l authNoPriv or -l authPriv",
+        ),
+        (
+            words("-u bob -X priv-passphrase"),
+            "-X needs a security level: add -l authNoPriv or -l authPriv",
+        ),
+        (
+            words("-v2c -u bob"),
+            "-u is an SNMPv3 option; use -v3 (not -v2c) with it",
+        ),
+        (
+            words("-v1 -n ctx"),
+            "-n is an SNMPv3 option; use -v3 (not -v1) with it",
+        ),
+        (
+            words("-v3 -u bob -l secret"),
+            "invalid value 'secret' for '-l <LEVEL>'",
+        ),
+        (
+            words("-v3 -u bob -a SHA3"),
+            "invalid value 'SHA3' for '-a <PROTOCOL>'",
+        ),
+        (
+            words("-v3 -u bob -x AES-512"),
+            "invalid value 'AES-512' for '-x <PROTOCOL>'",
+        ),
+        (
+            words("-v3 -u bob -e 0x8000"),
+            "an engine ID is 5 to 32 octets; this is 2",
+        ),
+        (
+            words("-v3 -u bob -E xyz"),
+            "expected an even number of hex digits",
+        ),
+        (words("-v 4"), "expected 1, 2c or 3"),
+    ] {
+        for op in ["get", "walk"] {
+            let mut args = vec![op];
+            args.extend_from_slice(&options);
+            args.extend([agent, SYS_DESCR]);
+            let out = snmux(&args);
+            let (stdout, stderr) = texts(&out);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "snmux {}: {stderr}",
+                args.join(" ")
+            );
+            assert_eq!(stdout, "");
+            let first = stderr.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with("error: ") && first.contains(message),
+                "snmux {}: {stderr}",
+                args.join(" ")
+            );
+        }
+    }
+    let help = snmux_ok(&["get", "--help"]);
+    for option in [
+        "-u <USER>",
+        "-l <LEVEL>",
+        "-x <PROTOCOL>",
+        "-X <PASSPHRASE>",
+        "-E <ENGINE-ID>",
+    ] {
+        assert!(help.contains(option), "{option} not in:\n{help}");
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `snmux`: get, getnext, bulkget, walk and set from the command line, with
-//! net-snmp's options and `-On` output (or JSON lines with `--json`).
+//! net-snmp's options (SNMPv3's included) and `-On` output (or JSON lines
+//! with `--json`).
 //!
 //! Errors print one line, `snmux: …`, on stderr and exit with status 1;
 //! usage errors exit with status 2 (clap).
@@ -15,6 +16,8 @@ mod cli;
 mod format;
 #[path = "snmux/set.rs"]
 mod set;
+#[path = "snmux/v3.rs"]
+mod v3;
 #[path = "snmux/walk.rs"]
 mod walk;
 
@@ -26,7 +29,7 @@ use clap::{CommandFactory, Parser, error::ErrorKind};
 
 use snmux::{Engine, Manager, Security, VarBind};
 
-use crate::cli::{AppOptions, Cli, Command, Common, SnmpVersion};
+use crate::cli::{AppOptions, Cli, Command, Common, Credentials};
 use crate::walk::WalkOptions;
 
 /// net-snmp's default max-repetitions for GETBULK.
@@ -34,6 +37,10 @@ const DEFAULT_MAX_REPETITIONS: u32 = 10;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let credentials = match cli.command.common().credentials() {
+        Ok(credentials) => credentials,
+        Err(message) => usage_error(cli.command.name(), message),
+    };
     let set_varbinds = match &cli.command {
         Command::Set(args) => match set_varbinds(&args.bindings) {
             Ok(varbinds) => varbinds,
@@ -51,14 +58,14 @@ fn main() -> ExitCode {
         Err(e) => return report(&anyhow::Error::new(e).context("cannot start the runtime")),
     };
     let mut out = Output::new(io::stdout().lock(), cli.command.common().json);
-    let result = runtime.block_on(run(&cli.command, set_varbinds, &mut out));
+    let result = runtime.block_on(run(&cli.command, &credentials, set_varbinds, &mut out));
     let result = result.and_then(|()| out.flush().map_err(Into::into));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // What was printed before the error stays printed.
             let _ = out.flush();
-            report(&e)
+            report(&explain(e, &credentials))
         }
     }
 }
@@ -66,6 +73,7 @@ fn main() -> ExitCode {
 /// Runs one operation and prints its varbinds.
 async fn run<W: Write>(
     command: &Command,
+    credentials: &Credentials,
     set_varbinds: Vec<VarBind>,
     out: &mut Output<W>,
 ) -> anyhow::Result<()> {
@@ -74,7 +82,12 @@ async fn run<W: Write>(
         Command::Walk(args) => AppOptions::merge(&args.app_options).max_repetitions,
         _ => None,
     };
-    let manager = connect(common, max_repetitions.unwrap_or(DEFAULT_MAX_REPETITIONS)).await?;
+    let manager = connect(
+        common,
+        credentials,
+        max_repetitions.unwrap_or(DEFAULT_MAX_REPETITIONS),
+    )
+    .await?;
     match command {
         Command::Get(args) => out.varbinds(&manager.get(&args.oids).await?)?,
         Command::GetNext(args) => out.varbinds(&manager.get_next(&args.oids).await?)?,
@@ -105,7 +118,21 @@ async fn run<W: Write>(
 
 /// A manager for the agent, on an engine bound to the wildcard address of
 /// the agent's family.
-async fn connect(common: &Common, max_repetitions: u32) -> anyhow::Result<Manager> {
+async fn connect(
+    common: &Common,
+    credentials: &Credentials,
+    max_repetitions: u32,
+) -> anyhow::Result<Manager> {
+    let security = match credentials {
+        Credentials::V1(community) => Security::v1(community.clone()),
+        Credentials::V2c(community) => Security::v2c(community.clone()),
+        Credentials::V3(user) => {
+            if common.v3.engine_id.is_some() {
+                tracing::debug!("-e is not used: the engine ID is discovered");
+            }
+            Security::v3(user.build()?)
+        }
+    };
     let target = common.agent.resolve().await?;
     let local = match target {
         SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
@@ -113,11 +140,6 @@ async fn connect(common: &Common, max_repetitions: u32) -> anyhow::Result<Manage
     };
     tracing::debug!(agent = %common.agent, %target, "resolved");
     let engine = Engine::bind(local)?;
-    let community = common.community.clone().into_bytes();
-    let security = match common.version {
-        SnmpVersion::V1 => Security::v1(community),
-        SnmpVersion::V2c => Security::v2c(community),
-    };
     Ok(engine
         .manager(target, security)
         .retries(common.timeout, common.retries)
@@ -145,6 +167,33 @@ fn usage_error(subcommand: &str, message: String) -> ! {
     match command.find_subcommand_mut(subcommand) {
         Some(sub) => sub.error(ErrorKind::ValueValidation, message).exit(),
         None => command.error(ErrorKind::ValueValidation, message).exit(),
+    }
+}
+
+/// The error, with a hint that fits SNMPv3: a timeout there is not about
+/// the community. With authPriv it is often a wrong privacy passphrase or
+/// protocol: the agent decrypts the request to bytes that do not parse and
+/// drops it without a Report (snmpd does; RFC 3412 §7.2 step 2).
+fn explain(e: anyhow::Error, credentials: &Credentials) -> anyhow::Error {
+    let Credentials::V3(user) = credentials else {
+        return e;
+    };
+    match e.downcast_ref::<snmux::Error>() {
+        Some(&snmux::Error::Timeout {
+            target,
+            retransmissions,
+        }) => {
+            let hint = if user.is_auth_priv() {
+                "check the address and port, and the privacy protocol and passphrase, -x/-X"
+            } else {
+                "check the address and port"
+            };
+            anyhow::anyhow!(
+                "timeout: no response from {target} after {retransmissions} \
+                 retransmissions ({hint})"
+            )
+        }
+        _ => e,
     }
 }
 

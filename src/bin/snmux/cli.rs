@@ -1,5 +1,6 @@
 //! Command-line syntax: subcommands and net-snmp's familiar options.
 
+use std::fmt;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -8,8 +9,10 @@ use snmux::Oid;
 
 use crate::agent::AgentSpec;
 use crate::set::TYPE_LETTERS;
+use crate::v3::{V3Args, V3User};
 
-/// snmux: an SNMP manager for the command line (SNMPv1 and v2c over UDP).
+/// snmux: an SNMP manager for the command line (SNMPv1, v2c and v3 over
+/// UDP).
 ///
 /// Options and output follow net-snmp's snmpget, snmpgetnext, snmpbulkget,
 /// snmpbulkwalk and snmpset with `-On`: one varbind per line,
@@ -24,6 +27,7 @@ Examples:
   snmux walk -c public [2001:db8::10]:161 1.3.6.1.2.1.2.2.1.2
   snmux bulkget -Cn1 -Cr5 udp:switch.example:161 1.3.6.1.2.1.1.3.0 1.3.6.1.2.1.2.2.1.10
   snmux set -c private 192.0.2.10 1.3.6.1.2.1.1.4.0 s ops@example.net
+  snmux get -v3 -l authPriv -u ops -a SHA-256 -A authpass -x AES -X privpass h 1.3.6.1.2.1.1.5.0
 
 Errors print one line on stderr and exit with status 1; usage errors exit with status 2."
 )]
@@ -40,10 +44,11 @@ pub(crate) enum Command {
     /// GETNEXT: the object instance after each OID, like snmpgetnext.
     #[command(name = "getnext")]
     GetNext(OidsArgs),
-    /// GETBULK (SNMPv2c): like snmpbulkget.
+    /// GETBULK (SNMPv2c and v3): like snmpbulkget.
     #[command(name = "bulkget")]
     BulkGet(BulkGetArgs),
-    /// Walk a subtree: GETBULK on v2c, GETNEXT on v1; like snmpbulkwalk.
+    /// Walk a subtree: GETBULK on v2c and v3, GETNEXT on v1; like
+    /// snmpbulkwalk.
     #[command(visible_alias = "bulkwalk")]
     Walk(WalkArgs),
     /// SET: write values in one request, like snmpset.
@@ -60,16 +65,27 @@ impl Command {
             Command::Set(a) => &a.common,
         }
     }
+
+    /// The subcommand's name, for its usage line.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Command::Get(_) => "get",
+            Command::GetNext(_) => "getnext",
+            Command::BulkGet(_) => "bulkget",
+            Command::Walk(_) => "walk",
+            Command::Set(_) => "set",
+        }
+    }
 }
 
 /// The options of every operation, and the agent.
 #[derive(Debug, Args)]
 pub(crate) struct Common {
-    /// SNMP version: 1 or 2c.
-    #[arg(short = 'v', value_name = "1|2c", default_value = "2c", value_parser = parse_version)]
-    pub(crate) version: SnmpVersion,
+    /// SNMP version: 1, 2c or 3. Default: 2c, or 3 when -u is given.
+    #[arg(short = 'v', value_name = "1|2c|3", value_parser = parse_version)]
+    pub(crate) version: Option<SnmpVersion>,
 
-    /// The community string.
+    /// The community string (SNMPv1 and v2c).
     #[arg(short = 'c', value_name = "COMMUNITY", default_value = "public")]
     pub(crate) community: String,
 
@@ -95,11 +111,76 @@ pub(crate) struct Common {
     #[arg(short = 'O', value_name = "n", hide = true, value_parser = parse_output_options)]
     pub(crate) output_options: Vec<String>,
 
+    #[command(flatten)]
+    pub(crate) v3: V3Args,
+
     /// The agent: HOST[:PORT] (default port 161), [IPV6]:PORT or a bare
     /// IPv6 address, optionally with net-snmp's transport prefix udp: or
     /// udp6:.
     #[arg(value_name = "AGENT")]
     pub(crate) agent: AgentSpec,
+}
+
+impl Common {
+    /// The SNMP version: `-v`, else 3 if `-u` is given, else 2c.
+    pub(crate) fn version(&self) -> SnmpVersion {
+        match self.version {
+            Some(version) => version,
+            None if self.v3.user.is_some() => SnmpVersion::V3,
+            None => SnmpVersion::V2c,
+        }
+    }
+
+    /// Who the requests come from: the community or the SNMPv3 user.
+    ///
+    /// # Errors
+    ///
+    /// A usage message for SNMPv3 options without SNMPv3, and for SNMPv3
+    /// options that do not go together ([`V3Args::user`]).
+    pub(crate) fn credentials(&self) -> Result<Credentials, String> {
+        let community = || self.community.clone().into_bytes();
+        match self.version() {
+            version @ (SnmpVersion::V1 | SnmpVersion::V2c) => {
+                if let Some(flag) = self.v3.first_given() {
+                    let v = if version == SnmpVersion::V1 {
+                        "1"
+                    } else {
+                        "2c"
+                    };
+                    return Err(format!(
+                        "{flag} is an SNMPv3 option; use -v3 (not -v{v}) with it"
+                    ));
+                }
+                Ok(match version {
+                    SnmpVersion::V1 => Credentials::V1(community()),
+                    _ => Credentials::V2c(community()),
+                })
+            }
+            SnmpVersion::V3 => self.v3.user().map(Credentials::V3),
+        }
+    }
+}
+
+/// Who the requests come from, checked. `Debug` does not print the
+/// community (nor [`V3User`] the passphrases).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Credentials {
+    /// SNMPv1 with a community.
+    V1(Vec<u8>),
+    /// SNMPv2c with a community.
+    V2c(Vec<u8>),
+    /// SNMPv3 with a USM user.
+    V3(V3User),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::V1(_) => f.write_str("V1([redacted])"),
+            Credentials::V2c(_) => f.write_str("V2c([redacted])"),
+            Credentials::V3(user) => f.debug_tuple("V3").field(user).finish(),
+        }
+    }
 }
 
 /// `get` and `getnext`.
@@ -171,6 +252,7 @@ pub(crate) struct SetArgs {
 pub(crate) enum SnmpVersion {
     V1,
     V2c,
+    V3,
 }
 
 /// The settings of `-C` options, later ones overriding earlier ones.
@@ -220,8 +302,8 @@ fn parse_version(s: &str) -> Result<SnmpVersion, String> {
     match s.to_ascii_lowercase().as_str() {
         "1" => Ok(SnmpVersion::V1),
         "2c" => Ok(SnmpVersion::V2c),
-        "3" => Err("SNMPv3 is not supported yet; use 1 or 2c".to_owned()),
-        _ => Err("expected 1 or 2c".to_owned()),
+        "3" => Ok(SnmpVersion::V3),
+        _ => Err("expected 1, 2c or 3".to_owned()),
     }
 }
 
@@ -348,7 +430,7 @@ mod tests {
         ])
         .unwrap();
         let common = cli.command.common();
-        assert_eq!(common.version, SnmpVersion::V1);
+        assert_eq!(common.version(), SnmpVersion::V1);
         assert_eq!(common.community, "private");
         assert_eq!(common.timeout, Duration::from_millis(500));
         assert_eq!(common.retries, 2);
@@ -362,6 +444,72 @@ mod tests {
         assert_eq!(
             AppOptions::merge(&walk.app_options).max_repetitions,
             Some(25)
+        );
+    }
+
+    #[test]
+    fn versions_and_credentials() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["snmux", "get"];
+            all.extend_from_slice(args);
+            all.extend(["h", "1.3"]);
+            Cli::try_parse_from(all).unwrap()
+        };
+        let credentials = |args: &[&str]| parse(args).command.common().credentials();
+        let version = |args: &[&str]| parse(args).command.common().version();
+        assert_eq!(version(&[]), SnmpVersion::V2c);
+        assert_eq!(version(&["-v", "3"]), SnmpVersion::V3);
+        assert_eq!(version(&["-v3"]), SnmpVersion::V3);
+        assert_eq!(version(&["-u", "bob"]), SnmpVersion::V3);
+        assert_eq!(version(&["-v1", "-u", "bob"]), SnmpVersion::V1);
+        assert_eq!(
+            credentials(&["-c", "private"]),
+            Ok(Credentials::V2c(b"private".to_vec()))
+        );
+        assert_eq!(
+            credentials(&["-v1"]),
+            Ok(Credentials::V1(b"public".to_vec()))
+        );
+        assert!(matches!(
+            credentials(&[
+                "-ubob",
+                "-lauthPriv",
+                "-aSHA-256",
+                "-Aauthpass",
+                "-xAES",
+                "-Xprivpass"
+            ]),
+            Ok(Credentials::V3(_))
+        ));
+        assert!(matches!(
+            credentials(&[
+                "-v3",
+                "-u",
+                "bob",
+                "-n",
+                "ctx",
+                "-E",
+                "0x80001f8880",
+                "-e",
+                "80001f8880"
+            ]),
+            Ok(Credentials::V3(_))
+        ));
+        assert_eq!(
+            credentials(&["-v3"]),
+            Err("SNMPv3 needs a user name: -u USER".to_owned())
+        );
+        assert_eq!(
+            credentials(&["-v2c", "-l", "auth"]),
+            Err("-l is an SNMPv3 option; use -v3 (not -v2c) with it".to_owned())
+        );
+        assert_eq!(
+            credentials(&["-v1", "-u", "bob"]),
+            Err("-u is an SNMPv3 option; use -v3 (not -v1) with it".to_owned())
+        );
+        assert_eq!(
+            credentials(&["-v3", "-u", "bob", "-l", "priv", "-A", "authpass"]),
+            Err("-l authPriv needs a privacy passphrase (-X)".to_owned())
         );
     }
 
@@ -381,7 +529,12 @@ mod tests {
     fn usage_errors() {
         for args in [
             &["snmux", "get", "h"][..],
-            &["snmux", "get", "-v3", "h", "1.3"],
+            &["snmux", "get", "-v", "4", "h", "1.3"],
+            &["snmux", "get", "-v3", "-l", "none", "h", "1.3"],
+            &["snmux", "get", "-v3", "-a", "SHA3", "h", "1.3"],
+            &["snmux", "get", "-v3", "-x", "AES-512", "h", "1.3"],
+            &["snmux", "get", "-v3", "-e", "0x8000", "h", "1.3"],
+            &["snmux", "get", "-v3", "-E", "xyz", "h", "1.3"],
             &["snmux", "get", "-v", "2", "h", "1.3"],
             &["snmux", "get", "-t", "0", "h", "1.3"],
             &["snmux", "get", "-t", "nan", "h", "1.3"],
