@@ -10,7 +10,7 @@ pub enum Error {
     /// No response within the timeout (RFC 3417 §2: the manager retries;
     /// the agent may be down, unreachable, or not accept the community).
     #[error(
-        "timeout: no response from {target} after {retransmissions} retransmissions (check the address, port and community)"
+        "timeout: no response from {target} after {retransmissions} retransmissions (check the address, port and credentials)"
     )]
     Timeout {
         /// The agent.
@@ -52,7 +52,7 @@ pub enum Error {
     },
     /// The response matched the request but did not decode.
     #[error("malformed response: {0}")]
-    Decode(#[from] DecodeError),
+    Decode(DecodeError),
     /// The engine has as many requests in flight as it allows
     /// ([`EngineBuilder::max_in_flight`](crate::EngineBuilder::max_in_flight)).
     #[error("busy: {max} requests in flight")]
@@ -144,10 +144,31 @@ pub enum Error {
     /// SNMPv3: a key could not be made (a passphrase shorter than 8
     /// characters, RFC 3414 §11.2).
     #[error("USM: {0}")]
-    Usm(#[from] snmux_usm::Error),
+    Usm(snmux_usm::Error),
     /// The socket failed.
     #[error("I/O error: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
+}
+
+// The variants that wrap another error say it in their message, so they do
+// not also return it as `source()`: a report of the chain would print it
+// twice.
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Error::Decode(e)
+    }
+}
+
+impl From<snmux_usm::Error> for Error {
+    fn from(e: snmux_usm::Error) -> Self {
+        Error::Usm(e)
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
 }
 
 fn fmt_index(index: u32, oid: Option<&Oid>) -> String {
@@ -183,6 +204,31 @@ impl Error {
         match self {
             Error::ErrorStatus { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// A copy of the error of a failed SNMPv3 discovery, for each request
+    /// that waited for it. The variants a discovery can fail with are
+    /// copied as they are; others keep their message.
+    pub(crate) fn for_waiter(&self) -> Self {
+        match self {
+            Error::Timeout {
+                target,
+                retransmissions,
+            } => Error::Timeout {
+                target: *target,
+                retransmissions: *retransmissions,
+            },
+            Error::UnknownEngineId { target } => Error::UnknownEngineId { target: *target },
+            Error::Busy { max } => Error::Busy { max: *max },
+            Error::EngineClosed => Error::EngineClosed,
+            Error::MessageTooLarge { size, max } => Error::MessageTooLarge {
+                size: *size,
+                max: *max,
+            },
+            Error::Decode(e) => Error::Decode(*e),
+            Error::Io(e) => Error::Io(io::Error::new(e.kind(), e.to_string())),
+            other => Error::Io(io::Error::other(other.to_string())),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
@@ -189,7 +190,11 @@ struct Known {
 #[derive(Default)]
 pub(crate) struct RemoteEngine {
     known: Mutex<Option<Known>>,
-    discovering: tokio::sync::Mutex<()>,
+    /// Held by the one discovery in flight; holds the error of the last
+    /// discovery that failed, for the requests that waited for it.
+    discovering: tokio::sync::Mutex<Option<Error>>,
+    /// How many discoveries failed.
+    failures: AtomicU64,
 }
 
 impl RemoteEngine {
@@ -231,7 +236,9 @@ impl RemoteEngine {
     }
 
     /// The agent's engine, discovered if unknown: one discovery at a time
-    /// per agent, however many requests wait for it.
+    /// per agent, however many requests wait for it. If it fails, the
+    /// requests that waited for it fail with its error; a request that comes
+    /// later tries again.
     async fn discover(
         &self,
         engine: &Engine,
@@ -241,10 +248,35 @@ impl RemoteEngine {
         if let Some(k) = self.known() {
             return Ok(k);
         }
-        let _one = self.discovering.lock().await;
+        let failures = self.failures.load(Ordering::Acquire);
+        let mut last_failure = self.discovering.lock().await;
         if let Some(k) = self.known() {
             return Ok(k);
         }
+        // The discovery this request waited for failed: so does the request,
+        // instead of trying again after it (waiting requests one after
+        // another, each for a whole timeout).
+        if self.failures.load(Ordering::Acquire) != failures {
+            if let Some(e) = last_failure.as_ref() {
+                return Err(e.for_waiter());
+            }
+        }
+        let discovered = self.probe(engine, target, options).await;
+        if let Err(e) = &discovered {
+            *last_failure = Some(e.for_waiter());
+            self.failures.fetch_add(1, Ordering::AcqRel);
+        }
+        discovered
+    }
+
+    /// Discovery (RFC 3414 §4): an empty request without engine ID or user;
+    /// the Report names the engine.
+    async fn probe(
+        &self,
+        engine: &Engine,
+        target: SocketAddr,
+        options: &RequestOptions,
+    ) -> Result<Known, Error> {
         let probe = Pdu::new(PduType::GetRequest, 0, Vec::new());
         let report = engine
             .dispatcher()
