@@ -1117,3 +1117,57 @@ fn usm_stat(snmpd: &Snmpd, oid: &str) -> u32 {
     assert_eq!(vb.type_name, "Counter32", "{vb:?}");
     vb.value.parse().expect("Counter32")
 }
+
+/// A preset authoritative engine ID (net-snmp's `-e`) skips discovery: the
+/// first authenticated request learns the agent's clock from its
+/// notInTimeWindow Report and is sent again, two datagrams in all.
+#[tokio::test]
+async fn a_preset_engine_id_skips_discovery() {
+    let snmpd = support::Snmpd::builder()
+        .extra_config("rouser presetuser priv\n")
+        .extra_persist(
+            "createUser presetuser SHA-256 auth-passphrase-256 AES priv-passphrase-aes\n",
+        )
+        .start();
+    let engine_id = support::net_snmp(
+        "snmpget",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-On",
+            "-Ox",
+            &snmpd.net_snmp_addr(),
+            "1.3.6.1.6.3.10.2.1.1.0",
+        ],
+    );
+    let hex: String = engine_id
+        .split_once("Hex-STRING:")
+        .expect("snmpEngineID in hex")
+        .1
+        .split_whitespace()
+        .collect();
+    let engine_id: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let user = UsmUser::new(
+        "presetuser",
+        SecurityLevel::AuthPriv {
+            auth: AuthProtocol::Sha256,
+            auth_password: "auth-passphrase-256".into(),
+            privacy: PrivProtocol::Aes128,
+            privacy_password: "priv-passphrase-aes".into(),
+        },
+    )
+    .unwrap()
+    .authoritative_engine_id(engine_id);
+    let engine = Engine::bind("0.0.0.0:0".parse().unwrap()).unwrap();
+    let m = engine.manager(snmpd.addr(), Security::v3(user)).build();
+    let vbs = m.get(&[oid!(1, 3, 6, 1, 2, 1, 1, 5, 0)]).await.unwrap();
+    assert!(vbs[0].value.as_bytes().is_some());
+    assert_eq!(engine.stats().sent, 2, "{:?}", engine.stats());
+    // The clock is known now: one datagram.
+    m.get(&[oid!(1, 3, 6, 1, 2, 1, 1, 5, 0)]).await.unwrap();
+    assert_eq!(engine.stats().sent, 3);
+}

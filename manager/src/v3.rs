@@ -31,6 +31,7 @@ struct UserInner {
     level: Level,
     context_name: Bytes,
     context_engine_id: Option<Bytes>,
+    authoritative_engine_id: Option<Bytes>,
 }
 
 /// The master keys (Ku) of a security level.
@@ -111,6 +112,7 @@ impl UsmUser {
                 level,
                 context_name: Bytes::new(),
                 context_engine_id: None,
+                authoritative_engine_id: None,
             }),
         })
     }
@@ -127,6 +129,17 @@ impl UsmUser {
     #[must_use]
     pub fn context_engine_id(self, engine_id: impl Into<Bytes>) -> UsmUser {
         self.with(|u| u.context_engine_id = Some(engine_id.into()))
+    }
+
+    /// The same user, for agents whose engineID is `engine_id` (net-snmp's
+    /// `-e`): the first request to an agent whose engine is not known yet
+    /// goes to this engineID without a discovery (RFC 3414 §4). Its clock is
+    /// learned from the agent's first notInTimeWindow Report, as net-snmp
+    /// does. An agent with another engineID answers unknownEngineID, and its
+    /// own engineID is then used. Default: discovery.
+    #[must_use]
+    pub fn authoritative_engine_id(self, engine_id: impl Into<Bytes>) -> UsmUser {
+        self.with(|u| u.authoritative_engine_id = Some(engine_id.into()))
     }
 
     fn with(self, f: impl FnOnce(&mut UserInner)) -> UsmUser {
@@ -207,6 +220,18 @@ impl RemoteEngine {
 
     fn set(&self, known: Option<Known>) {
         *self.known.lock().unwrap_or_else(PoisonError::into_inner) = known;
+    }
+
+    /// Takes `engine_id` as the agent's, with a clock at boots 0, time 0,
+    /// unless its engine is known already.
+    fn preset(&self, engine_id: &Bytes) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.is_none() {
+            *known = Some(Known {
+                engine_id: engine_id.clone(),
+                time: EngineTime::new(0, 0, Instant::now().into_std()),
+            });
+        }
     }
 
     /// Takes the engineID, boots and time a message states (RFC 3414 §3.2
@@ -322,6 +347,9 @@ pub(crate) async fn request(
     let remote = engine.remote_engine(target);
     let mut retried_engine = false;
     let mut retried_time = false;
+    if let Some(engine_id) = &user.inner.authoritative_engine_id {
+        remote.preset(engine_id);
+    }
     loop {
         let known = remote.discover(engine, target, options).await?;
         let keys = localized(user, keys, &known.engine_id)?;

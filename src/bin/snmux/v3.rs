@@ -87,9 +87,8 @@ pub(crate) struct V3Args {
     )]
     pub(crate) context_engine_id: Option<EngineId>,
 
-    /// Security engine ID in hex: accepted for compatibility and checked,
-    /// but not used. snmux always discovers the agent's engine ID
-    /// (RFC 3414 §4), where net-snmp's -e skips discovery.
+    /// Security (authoritative) engine ID in hex: skips the discovery of the
+    /// agent's engine ID (RFC 3414 §4), as net-snmp's -e does.
     #[arg(
         short = 'e',
         help_heading = HEADING,
@@ -130,6 +129,7 @@ pub(crate) struct V3User {
     level: SecurityLevel,
     context_name: Option<String>,
     context_engine_id: Option<EngineId>,
+    engine_id: Option<EngineId>,
 }
 
 impl V3Args {
@@ -220,6 +220,7 @@ impl V3Args {
             level,
             context_name: self.context_name.clone(),
             context_engine_id: self.context_engine_id.clone(),
+            engine_id: self.engine_id.clone(),
         })
     }
 
@@ -270,6 +271,9 @@ impl V3User {
         }
         if let Some(EngineId(id)) = &self.context_engine_id {
             user = user.context_engine_id(id.clone());
+        }
+        if let Some(EngineId(id)) = &self.engine_id {
+            user = user.authoritative_engine_id(id.clone());
         }
         Ok(user)
     }
