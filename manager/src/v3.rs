@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use tokio::time::Instant;
+use zeroize::Zeroize;
 
 use snmux_engine::dispatcher::{RequestOptions, ResponseV3, UsmRequest};
 use snmux_engine::{Oid, Pdu, PduType};
@@ -87,33 +88,50 @@ impl UsmUser {
     ///
     /// [`Error::Usm`] if a passphrase is shorter than 8 characters
     /// (RFC 3414 §11.2).
-    pub fn new(name: impl Into<Bytes>, level: SecurityLevel) -> Result<UsmUser, Error> {
-        let level = match level {
+    pub fn new(name: impl Into<Bytes>, mut level: SecurityLevel) -> Result<UsmUser, Error> {
+        let keys = UsmUser::master_keys(&level);
+        // The passphrases are not needed past this point.
+        match &mut level {
+            SecurityLevel::NoAuthNoPriv => {}
+            SecurityLevel::AuthNoPriv { auth_password, .. } => auth_password.zeroize(),
+            SecurityLevel::AuthPriv {
+                auth_password,
+                privacy_password,
+                ..
+            } => {
+                auth_password.zeroize();
+                privacy_password.zeroize();
+            }
+        }
+        Ok(UsmUser {
+            inner: Arc::new(UserInner {
+                name: name.into(),
+                level: keys?,
+                context_name: Bytes::new(),
+                context_engine_id: None,
+                authoritative_engine_id: None,
+            }),
+        })
+    }
+
+    fn master_keys(level: &SecurityLevel) -> Result<Level, Error> {
+        Ok(match level {
             SecurityLevel::NoAuthNoPriv => Level::Plain,
             SecurityLevel::AuthNoPriv {
                 auth,
                 auth_password,
-            } => Level::Auth(MasterKey::from_password(auth, auth_password.as_bytes())?),
+            } => Level::Auth(MasterKey::from_password(*auth, auth_password.as_bytes())?),
             SecurityLevel::AuthPriv {
                 auth,
                 auth_password,
                 privacy,
                 privacy_password,
             } => Level::Private(
-                MasterKey::from_password(auth, auth_password.as_bytes())?,
-                privacy,
+                MasterKey::from_password(*auth, auth_password.as_bytes())?,
+                *privacy,
                 // The privacy key is derived with the authentication hash.
-                MasterKey::from_password(auth, privacy_password.as_bytes())?,
+                MasterKey::from_password(*auth, privacy_password.as_bytes())?,
             ),
-        };
-        Ok(UsmUser {
-            inner: Arc::new(UserInner {
-                name: name.into(),
-                level,
-                context_name: Bytes::new(),
-                context_engine_id: None,
-                authoritative_engine_id: None,
-            }),
         })
     }
 
