@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the message decoder: scripts/fuzz.sh [SECONDS] (default 600).
+# Fuzzes a decoder: scripts/fuzz.sh [SECONDS] [TARGET] (default 600 s,
+# decode_message; decode_v3 fuzzes the SNMPv3 decode + USM verify and decrypt path).
 #
 # Runs fuzz/'s decode_message target in one process (one core) for SECONDS,
 # starting from fuzz/seeds/ and the corpus kept in fuzz/corpus/ by earlier
@@ -12,7 +13,7 @@
 set -euo pipefail
 
 duration="${1:-600}"
-target=decode_message
+target="${2:-decode_message}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root/fuzz"
 
