@@ -445,7 +445,7 @@ fn no_answer_is_a_timeout_line() {
         line,
         format!(
             "snmux: timeout: no response from {addr} after 1 retransmissions \
-             (check the address, port and community)"
+             (check the address, port and credentials)"
         )
     );
     // 2 × 0.2 s, plus process start-up.
