@@ -1,0 +1,183 @@
+//! The table of a run: the median of each figure over the repeats of each
+//! (workload, client), and snmux's figures as ratios to async-snmp's and to
+//! the raw client's.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+/// The columns: JSON key, heading, decimals.
+const COLUMNS: &[(&str, &str, usize)] = &[
+    ("ops_per_s", "ops/s", 0),
+    ("req_per_s", "req/s", 0),
+    ("cpu_us_per_req", "CPU µs/req", 2),
+    ("cpu_us_per_op", "CPU µs/op", 2),
+    ("system_pct", "sys %", 0),
+    ("peak_rss_mib", "RSS MiB", 1),
+    ("p50_us", "p50 µs", 0),
+    ("p99_us", "p99 µs", 0),
+    ("responder_cpu_pct", "resp CPU%", 0),
+    ("other_cpu_pct", "other CPU%", 0),
+];
+
+/// Figures shown after the columns, when a run has them.
+const NOTES: &[(&str, &str, usize)] = &[
+    ("bytes_per_pending", "B/pending", 0),
+    ("future_bytes", "B/future", 0),
+    ("varbind_bytes", "B/varbind", 0),
+    ("drain_s", "drain s", 3),
+    ("issue_s", "issue s", 3),
+    ("timeouts", "timeouts", 0),
+    ("errors", "errors", 0),
+    ("retransmitted", "retx", 0),
+    ("dropped", "dropped", 0),
+];
+
+const CLIENTS: [&str; 3] = ["snmux", "async-snmp", "raw"];
+
+pub(crate) fn print(file: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut order: Vec<String> = Vec::new();
+    // (workload, client) -> the runs' lines.
+    let mut runs: BTreeMap<(String, String), Vec<serde_json::Map<String, Value>>> = BTreeMap::new();
+    for line in text.lines().filter(|l| l.trim_start().starts_with('{')) {
+        let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let workload = obj.get("workload").and_then(Value::as_str).unwrap_or("?");
+        let client = obj.get("client").and_then(Value::as_str).unwrap_or("?");
+        if !order.iter().any(|w| w == workload) {
+            order.push(workload.to_owned());
+        }
+        runs.entry((workload.to_owned(), client.to_owned()))
+            .or_default()
+            .push(obj);
+    }
+    print!("{}", table(&order, &runs));
+    Ok(())
+}
+
+type Runs = BTreeMap<(String, String), Vec<serde_json::Map<String, Value>>>;
+
+fn table(order: &[String], runs: &Runs) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "{:<28} {:<18} {:>3}", "workload", "client", "n");
+    for (_, heading, _) in COLUMNS {
+        let _ = write!(out, " {heading:>11}");
+    }
+    let _ = writeln!(out, "  notes (medians)");
+    for workload in order {
+        let median_of = |client: &str, key: &str| -> Option<f64> {
+            let lines = runs.get(&(workload.clone(), client.to_owned()))?;
+            median(lines.iter().filter_map(|l| l.get(key)?.as_f64()).collect())
+        };
+        let mut first = true;
+        for client in CLIENTS {
+            let Some(lines) = runs.get(&(workload.clone(), client.to_owned())) else {
+                continue;
+            };
+            let name = if first { workload.as_str() } else { "" };
+            first = false;
+            let _ = write!(out, "{name:<28} {client:<18} {:>3}", lines.len());
+            for (key, _, decimals) in COLUMNS {
+                match median_of(client, key) {
+                    Some(v) => {
+                        let _ = write!(out, " {v:>11.decimals$}");
+                    }
+                    None => {
+                        let _ = write!(out, " {:>11}", "-");
+                    }
+                }
+            }
+            let mut notes = Vec::new();
+            for (key, label, decimals) in NOTES {
+                if let Some(v) = median_of(client, key).filter(|v| *v != 0.0) {
+                    notes.push(format!("{label} {v:.decimals$}"));
+                }
+            }
+            if let Some(e) = lines
+                .iter()
+                .find_map(|l| l.get("first_error").and_then(Value::as_str))
+            {
+                // Expected in the pending workload; news elsewhere.
+                if !e.contains("timeout") {
+                    notes.push(format!("first error: {e}"));
+                }
+            }
+            let _ = writeln!(out, "  {}", notes.join(", "));
+        }
+        for peer in ["async-snmp", "raw"] {
+            if !runs.contains_key(&(workload.clone(), peer.to_owned()))
+                || !runs.contains_key(&(workload.clone(), "snmux".to_owned()))
+            {
+                continue;
+            }
+            let _ = write!(out, "{:<28} {:<18} {:>3}", "", format!("snmux/{peer}"), "");
+            for (key, _, _) in COLUMNS {
+                match (median_of("snmux", key), median_of(peer, key)) {
+                    (Some(a), Some(b)) if b != 0.0 && !key.ends_with("_pct") => {
+                        let _ = write!(out, " {:>11}", format!("{:.2}x", a / b));
+                    }
+                    _ => {
+                        let _ = write!(out, " {:>11}", "");
+                    }
+                }
+            }
+            let mut notes = Vec::new();
+            for key in ["bytes_per_pending", "drain_s"] {
+                if let (Some(a), Some(b)) = (median_of("snmux", key), median_of(peer, key))
+                    && b != 0.0
+                {
+                    notes.push(format!("{key} {:.2}x", a / b));
+                }
+            }
+            let _ = writeln!(out, "  {}", notes.join(", "));
+        }
+    }
+    out
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_ratios() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0]), Some(2.5));
+        assert_eq!(median(vec![]), None);
+        let mut runs = Runs::new();
+        for (client, cpu) in [
+            ("snmux", 10.0),
+            ("snmux", 12.0),
+            ("snmux", 11.0),
+            ("raw", 4.0),
+        ] {
+            let line = serde_json::json!({
+                "workload": "get c=1", "client": client, "cpu_us_per_req": cpu,
+            });
+            let Value::Object(obj) = line else { panic!() };
+            runs.entry(("get c=1".into(), client.into()))
+                .or_default()
+                .push(obj);
+        }
+        let t = table(&["get c=1".into()], &runs);
+        assert!(t.contains("11.00"), "{t}");
+        assert!(t.contains("2.75x"), "{t}");
+    }
+}

@@ -1,0 +1,375 @@
+//! The responder: an SNMPv1/v2c command responder on many UDP ports, built
+//! on snmux's codec, that answers GET, GETNEXT and GETBULK from the
+//! synthetic [`Mib`] as fast as one thread can.
+//!
+//! Design: one thread, non-blocking sockets (one per port) registered with
+//! one level-triggered epoll. A ready socket is read with `recvmmsg` up to
+//! [`MMSG`] datagrams at a time and their responses go out with one
+//! `sendmmsg`: on loopback most of a datagram's cost is the kernel's, so
+//! the responder's own per-datagram cost is two system calls per batch
+//! instead of two per request. A request is decoded with `MessageHeader`
+//! and its varbinds; the response is encoded into a reused `BytesMut`, with
+//! a reused varbind `Vec`.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
+
+use nix::errno::Errno;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::socket::{
+    ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmmsg,
+};
+use snmux::{AnyPdu, Bytes, BytesMut, Message, MessageHeader, Pdu, PduType, VarBind};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::mib::Mib;
+use crate::{ResponderArgs, SilentArgs};
+
+/// Datagrams read (and answered) by one `recvmmsg` (and `sendmmsg`).
+const MMSG: usize = 32;
+/// Batches read from one socket before the others get a turn.
+const ROUNDS: usize = 4;
+/// The largest request read; longer ones are truncated, and dropped.
+const MAX_REQUEST: usize = 4096;
+/// The most repetitions a GETBULK gets, whatever it asks.
+const MAX_REPETITIONS: usize = 1000;
+
+/// Serves until killed.
+pub(crate) fn serve(args: &ResponderArgs) -> Result<(), String> {
+    let (first, count) = args.ports.range()?;
+    let mib = Mib::new(&args.tables);
+    let sockets = (0..count)
+        .map(|i| {
+            bind(
+                SocketAddr::new(args.bind, first + i),
+                Some(args.recv_buffer),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(|e| format!("epoll: {e}"))?;
+    for (i, s) in sockets.iter().enumerate() {
+        epoll
+            .add(s, EpollEvent::new(EpollFlags::EPOLLIN, i as u64))
+            .map_err(|e| format!("epoll_ctl: {e}"))?;
+    }
+    eprintln!(
+        "responder: ready on {}:{}..={} ({} ports), {} objects",
+        args.bind,
+        first,
+        first + (count - 1),
+        count,
+        mib.len()
+    );
+    let mut agent = Agent {
+        mib,
+        community: args.community.as_bytes().to_vec(),
+        varbinds: Vec::new(),
+        cursors: Vec::new(),
+    };
+    let mut batch = Batch::new();
+    let mut events = vec![EpollEvent::empty(); 256];
+    loop {
+        let n = match epoll.wait(&mut events, EpollTimeout::NONE) {
+            Ok(n) => n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(format!("epoll_wait: {e}")),
+        };
+        for event in &events[..n] {
+            let socket = &sockets[event.data() as usize];
+            for _ in 0..ROUNDS {
+                if batch.serve(socket, &mut agent) < MMSG {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The buffers of one `recvmmsg` and one `sendmmsg`, reused.
+struct Batch {
+    rx_headers: MultiHeaders<SockaddrStorage>,
+    tx_headers: MultiHeaders<SockaddrStorage>,
+    requests: Vec<Vec<u8>>,
+    received: Vec<(usize, Option<SockaddrStorage>)>,
+    responses: Vec<BytesMut>,
+    to: Vec<Option<SockaddrStorage>>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            rx_headers: MultiHeaders::preallocate(MMSG, None),
+            tx_headers: MultiHeaders::preallocate(MMSG, None),
+            requests: vec![vec![0; MAX_REQUEST]; MMSG],
+            received: Vec::with_capacity(MMSG),
+            responses: (0..MMSG).map(|_| BytesMut::with_capacity(4096)).collect(),
+            to: Vec::with_capacity(MMSG),
+        }
+    }
+
+    /// Reads up to [`MMSG`] requests from `socket` and sends their
+    /// responses; returns how many were read.
+    fn serve(&mut self, socket: &UdpSocket, agent: &mut Agent) -> usize {
+        let fd = socket.as_raw_fd();
+        self.received.clear();
+        {
+            let mut slices: Vec<[IoSliceMut<'_>; 1]> = self
+                .requests
+                .iter_mut()
+                .map(|b| [IoSliceMut::new(b)])
+                .collect();
+            match recvmmsg(
+                fd,
+                &mut self.rx_headers,
+                slices.iter_mut(),
+                MsgFlags::MSG_DONTWAIT,
+                None,
+            ) {
+                Ok(results) => self.received.extend(results.map(|r| (r.bytes, r.address))),
+                // EAGAIN, EINTR, or an ICMP error of an earlier send: the
+                // next readiness event tries again.
+                Err(_) => return 0,
+            }
+        }
+        self.to.clear();
+        let mut n = 0;
+        for (i, &(len, from)) in self.received.iter().enumerate() {
+            let out = &mut self.responses[n];
+            out.clear();
+            if agent.answer(&self.requests[i][..len.min(MAX_REQUEST)], out) {
+                self.to.push(from);
+                n += 1;
+            }
+        }
+        let mut sent = 0;
+        while sent < n {
+            let slices: Vec<[IoSlice<'_>; 1]> = self.responses[sent..n]
+                .iter()
+                .map(|b| [IoSlice::new(b)])
+                .collect();
+            let no_cmsgs: [ControlMessage<'_>; 0] = [];
+            match sendmmsg(
+                fd,
+                &mut self.tx_headers,
+                slices.iter(),
+                &self.to[sent..n],
+                no_cmsgs,
+                MsgFlags::MSG_DONTWAIT,
+            ) {
+                Ok(results) => match results.count() {
+                    0 => break,
+                    k => sent += k,
+                },
+                Err(Errno::EINTR) => {}
+                // A full send buffer drops the rest, as UDP may.
+                Err(_) => break,
+            }
+        }
+        self.received.len()
+    }
+}
+
+/// Binds the ports and never reads them: an agent that never answers.
+pub(crate) fn silent(args: &SilentArgs) -> Result<(), String> {
+    let (first, count) = args.ports.range()?;
+    let _sockets = (0..count)
+        .map(|i| bind(SocketAddr::new(args.bind, first + i), None))
+        .collect::<Result<Vec<_>, _>>()?;
+    eprintln!(
+        "silent: ready on {}:{}..={}",
+        args.bind,
+        first,
+        first + (count - 1)
+    );
+    loop {
+        std::thread::park();
+    }
+}
+
+fn bind(addr: SocketAddr, recv_buffer: Option<usize>) -> Result<UdpSocket, String> {
+    let domain = match addr.ip() {
+        IpAddr::V4(_) => Domain::IPV4,
+        IpAddr::V6(_) => Domain::IPV6,
+    };
+    let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
+        .map_err(|e| format!("socket: {e}"))?;
+    if let Some(bytes) = recv_buffer {
+        // Capped by net.core.rmem_max: a hint, not a requirement.
+        let _ = socket.set_recv_buffer_size(bytes);
+        let _ = socket.set_send_buffer_size(bytes);
+    }
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| format!("{addr}: {e}"))?;
+    socket
+        .bind(&addr.into())
+        .map_err(|e| format!("bind {addr}: {e}"))?;
+    Ok(socket.into())
+}
+
+/// The command responder proper: bytes in, bytes out.
+struct Agent {
+    mib: Mib,
+    community: Vec<u8>,
+    /// The response's varbinds, reused.
+    varbinds: Vec<VarBind>,
+    /// GETBULK: the next object index of each repeater, reused.
+    cursors: Vec<usize>,
+}
+
+impl Agent {
+    /// Writes the response to `request` into `out`; `false` to drop it
+    /// (malformed, another community, not a request).
+    fn answer(&mut self, request: &[u8], out: &mut BytesMut) -> bool {
+        let bytes = Bytes::copy_from_slice(request);
+        let Ok(header) = MessageHeader::decode(&bytes) else {
+            return false;
+        };
+        if header.community != self.community.as_slice() {
+            return false;
+        }
+        let Ok(asked) = header.varbinds(&bytes) else {
+            return false;
+        };
+        let mut varbinds = std::mem::take(&mut self.varbinds);
+        varbinds.clear();
+        match header.pdu_type {
+            PduType::GetRequest => {
+                varbinds.extend(asked.iter().map(|vb| self.mib.get(&vb.oid)));
+            }
+            PduType::GetNextRequest => {
+                varbinds.extend(
+                    asked
+                        .iter()
+                        .map(|vb| self.mib.at(self.mib.next_index(&vb.oid), &vb.oid)),
+                );
+            }
+            PduType::GetBulkRequest => {
+                // RFC 3416 §4.2.3: GETNEXT once for each non-repeater, then
+                // max-repetitions rounds over the repeaters, interleaved.
+                let non_repeaters = usize::try_from(header.error_status)
+                    .unwrap_or(0)
+                    .min(asked.len());
+                let repetitions = usize::try_from(header.error_index)
+                    .unwrap_or(0)
+                    .min(MAX_REPETITIONS);
+                let (singles, repeaters) = asked.split_at(non_repeaters);
+                varbinds.extend(
+                    singles
+                        .iter()
+                        .map(|vb| self.mib.at(self.mib.next_index(&vb.oid), &vb.oid)),
+                );
+                self.cursors.clear();
+                self.cursors
+                    .extend(repeaters.iter().map(|vb| self.mib.next_index(&vb.oid)));
+                for round in 0..repetitions {
+                    for (cursor, vb) in self.cursors.iter_mut().zip(repeaters) {
+                        // Each round asks for what follows the previous
+                        // round's names, so past the end endOfMibView is
+                        // named after the last object, not the request's.
+                        varbinds.push(if round == 0 {
+                            self.mib.at(*cursor, &vb.oid)
+                        } else {
+                            self.mib.at(*cursor, self.mib.last_name())
+                        });
+                        *cursor += 1;
+                    }
+                    // One round of endOfMibView ends the response.
+                    if self.cursors.iter().all(|&i| i > self.mib.len()) {
+                        break;
+                    }
+                }
+            }
+            _ => {
+                self.varbinds = varbinds;
+                return false;
+            }
+        }
+        let message = Message {
+            version: header.version,
+            community: bytes.slice_ref(header.community),
+            pdu: AnyPdu::Pdu(Pdu::new(PduType::Response, header.request_id, varbinds)),
+        };
+        message.encode(out);
+        if let AnyPdu::Pdu(pdu) = message.pdu {
+            self.varbinds = pdu.varbinds;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use snmux::{Oid, Value, Version};
+
+    use super::*;
+    use crate::mib::{sys_descr, table_root};
+
+    fn agent() -> Agent {
+        Agent {
+            mib: Mib::new(&[89]),
+            community: b"public".to_vec(),
+            varbinds: Vec::new(),
+            cursors: Vec::new(),
+        }
+    }
+
+    fn ask(agent: &mut Agent, pdu: Pdu) -> Pdu {
+        let request = Message::new(Version::V2c, "public", pdu).to_bytes();
+        let mut out = BytesMut::new();
+        assert!(agent.answer(&request, &mut out), "an answer");
+        let message = Message::decode(&out.freeze()).expect("decodes");
+        match message.pdu {
+            AnyPdu::Pdu(pdu) => pdu,
+            AnyPdu::TrapV1(_) => panic!("a trap"),
+        }
+    }
+
+    #[test]
+    fn get_next_and_bulk() {
+        let mut agent = agent();
+        let get = ask(
+            &mut agent,
+            Pdu::new(PduType::GetRequest, 7, vec![VarBind::null(sys_descr())]),
+        );
+        assert_eq!(get.request_id, 7);
+        assert_eq!(get.pdu_type, PduType::Response);
+        assert!(get.varbinds[0].value.as_str().is_some());
+
+        let root = table_root(89);
+        let next = ask(
+            &mut agent,
+            Pdu::new(
+                PduType::GetNextRequest,
+                8,
+                vec![VarBind::null(root.clone())],
+            ),
+        );
+        assert_eq!(next.varbinds[0].oid, root.join(&[1, 1, 1]));
+
+        let last: Oid = root.join(&[1, 1, 80]);
+        let bulk = ask(
+            &mut agent,
+            Pdu::get_bulk(9, 0, 25, vec![VarBind::null(last)]),
+        );
+        // Rows 81..=89, the scalar after the tables, then one endOfMibView.
+        assert_eq!(bulk.varbinds.len(), 11);
+        assert_eq!(bulk.varbinds[0].oid, root.join(&[1, 1, 81]));
+        assert!(!bulk.varbinds[9].oid.starts_with(&root));
+        assert_eq!(bulk.varbinds[10].value, Value::EndOfMibView);
+        assert_eq!(bulk.varbinds[10].oid, bulk.varbinds[9].oid);
+    }
+
+    #[test]
+    fn another_community_is_dropped() {
+        let mut agent = agent();
+        let request = Message::new(
+            Version::V2c,
+            "private",
+            Pdu::new(PduType::GetRequest, 1, vec![VarBind::null(sys_descr())]),
+        )
+        .to_bytes();
+        assert!(!agent.answer(&request, &mut BytesMut::new()));
+    }
+}
