@@ -357,8 +357,10 @@ impl Manager {
         let (version, community) = match &inner.security {
             Security::V1 { community } => (Version::V1, community),
             Security::V2c { community } => (Version::V2c, community),
+            // Boxed: the SNMPv3 future is large, and would otherwise make
+            // every community request's future as large.
             Security::V3(user) => {
-                return v3::request(
+                return Box::pin(v3::request(
                     &inner.engine,
                     inner.target,
                     user,
@@ -366,7 +368,7 @@ impl Manager {
                     pdu,
                     &inner.options,
                     inner.dangerous_unauthenticated_time,
-                )
+                ))
                 .await;
             }
         };
