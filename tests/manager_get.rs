@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use snmux::{Engine, Error, ErrorStatus, Manager, Oid, Security, Value, VarBind};
 
 use support::{
-    COMMUNITY_RO, COMMUNITY_RW, NetSnmpVarBind, SYS_DESCR, SYS_NAME, Snmpd, net_snmp,
-    net_snmp_command, parse_net_snmp_output,
+    COMMUNITY_RO, COMMUNITY_RW, NetSnmpVarBind, SYS_DESCR, SYS_NAME, Snmpd, assert_error_status,
+    net_snmp, net_snmp_error, parse_net_snmp_output,
 };
 
 const SYS_OBJECT_ID: &str = "1.3.6.1.2.1.1.2.0";
@@ -428,57 +428,6 @@ fn assert_same(ours: &VarBind, theirs: &NetSnmpVarBind) {
         v => v.type_name() == theirs.type_name,
     };
     assert!(equal, "ours {ours:?}, net-snmp {theirs:?}");
-}
-
-/// Asserts `err` is an error status with this index and the OID at it.
-#[track_caller]
-fn assert_error_status(
-    err: &Error,
-    agent: SocketAddr,
-    want: ErrorStatus,
-    want_index: u32,
-    want_oid: &str,
-) {
-    match err {
-        Error::ErrorStatus {
-            target,
-            status,
-            index,
-            oid,
-        } => {
-            assert_eq!(*target, agent, "{err}");
-            assert_eq!(*status, want, "{err}");
-            assert_eq!(*index, want_index, "{err}");
-            assert_eq!(oid.as_ref(), Some(&self::oid(want_oid)), "{err}");
-        }
-        other => panic!("expected {want}, got {other}"),
-    }
-}
-
-/// Runs a net-snmp tool that must fail with an error status; returns the
-/// status as net-snmp names it (`noSuchName`, `wrongLength`) and the
-/// failed object (without the leading dot).
-fn net_snmp_error(cmd: &str, args: &[&str]) -> (String, Option<String>) {
-    let output = net_snmp_command(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{cmd} succeeded: {stderr}");
-    let reason = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("Reason: "))
-        .unwrap_or_else(|| panic!("no Reason in {cmd}'s output: {stderr}"));
-    // `(noSuchName) There is no such …` or `wrongLength (The set …)`.
-    let reason = match reason.strip_prefix('(') {
-        Some(r) => r.split(')').next().unwrap_or(r),
-        None => reason.split_whitespace().next().unwrap_or(reason),
-    };
-    let failed = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("Failed object: "))
-        .map(|o| o.trim().trim_start_matches('.').to_owned());
-    (reason.to_owned(), failed)
 }
 
 /// `snmpget -On VERSION -c public`, parsed.

@@ -7,11 +7,12 @@ mod support;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use snmux::{Bytes, Engine, Error, ErrorStatus, Manager, Oid, Security, Value, VarBind};
+use snmux::{Bytes, Engine, ErrorStatus, Manager, Oid, Security, Value, VarBind};
 
 use support::{
     COMMUNITY_RO, COMMUNITY_RW, READ_ONLY_INTEGER, SYS_CONTACT, SYS_DESCR, SYS_LOCATION, SYS_NAME,
-    Snmpd, WRITABLE_GAUGE, WRITABLE_INTEGER, WRITABLE_OID, WRITABLE_STRING, net_snmp_command,
+    Snmpd, WRITABLE_GAUGE, WRITABLE_INTEGER, WRITABLE_OID, WRITABLE_STRING, assert_error_status,
+    net_snmp_error,
 };
 
 /// sysContact, sysName and sysLocation, one SET each, in SNMPv1 and
@@ -323,57 +324,6 @@ fn varbind((o, type_letter, value): (&str, &str, &str)) -> VarBind {
         other => panic!("type letter {other}"),
     };
     VarBind::new(oid(o), value)
-}
-
-/// Asserts `err` is an error status with this index and the OID at it.
-#[track_caller]
-fn assert_error_status(
-    err: &Error,
-    agent: SocketAddr,
-    want: ErrorStatus,
-    want_index: u32,
-    want_oid: &str,
-) {
-    match err {
-        Error::ErrorStatus {
-            target,
-            status,
-            index,
-            oid,
-        } => {
-            assert_eq!(*target, agent, "{err}");
-            assert_eq!(*status, want, "{err}");
-            assert_eq!(*index, want_index, "{err}");
-            assert_eq!(oid.as_ref(), Some(&self::oid(want_oid)), "{err}");
-        }
-        other => panic!("expected {want}, got {other}"),
-    }
-}
-
-/// Runs a net-snmp tool that must fail with an error status; returns the
-/// status as net-snmp names it (`noSuchName`, `wrongType`) and the failed
-/// object (without the leading dot).
-fn net_snmp_error(cmd: &str, args: &[&str]) -> (String, Option<String>) {
-    let output = net_snmp_command(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{cmd} succeeded: {stderr}");
-    let reason = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("Reason: "))
-        .unwrap_or_else(|| panic!("no Reason in {cmd}'s output: {stderr}"));
-    // `(noSuchName) There is no such …` or `wrongType (The set …)`.
-    let reason = match reason.strip_prefix('(') {
-        Some(r) => r.split(')').next().unwrap_or(r),
-        None => reason.split_whitespace().next().unwrap_or(reason),
-    };
-    let failed = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("Failed object: "))
-        .map(|o| o.trim().trim_start_matches('.').to_owned());
-    (reason.to_owned(), failed)
 }
 
 fn v2c(engine: &Engine, target: SocketAddr, community: &str) -> Manager {

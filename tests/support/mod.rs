@@ -770,3 +770,58 @@ fn push_lines(buf: &mut String, lines: &str) {
 fn write(path: &Path, contents: &str) {
     fs::write(path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
+
+/// Asserts `err` is an error status with this index and the OID at it.
+#[track_caller]
+pub fn assert_error_status(
+    err: &snmux::Error,
+    agent: std::net::SocketAddr,
+    want: snmux::ErrorStatus,
+    want_index: u32,
+    want_oid: &str,
+) {
+    match err {
+        snmux::Error::ErrorStatus {
+            target,
+            status,
+            index,
+            oid,
+        } => {
+            assert_eq!(*target, agent, "{err}");
+            assert_eq!(*status, want, "{err}");
+            assert_eq!(*index, want_index, "{err}");
+            assert_eq!(
+                oid.as_ref().map(ToString::to_string).as_deref(),
+                Some(want_oid),
+                "{err}"
+            );
+        }
+        other => panic!("expected {want}, got {other}"),
+    }
+}
+
+/// Runs a net-snmp tool that must fail with an error status; returns the
+/// status as net-snmp names it (`noSuchName`, `wrongLength`) and the
+/// failed object (without the leading dot).
+pub fn net_snmp_error(cmd: &str, args: &[&str]) -> (String, Option<String>) {
+    let output = net_snmp_command(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{cmd} succeeded: {stderr}");
+    let reason = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Reason: "))
+        .unwrap_or_else(|| panic!("no Reason in {cmd}'s output: {stderr}"));
+    // `(noSuchName) There is no such …` or `wrongLength (The set …)`.
+    let reason = match reason.strip_prefix('(') {
+        Some(r) => r.split(')').next().unwrap_or(r),
+        None => reason.split_whitespace().next().unwrap_or(reason),
+    };
+    let failed = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Failed object: "))
+        .map(|o| o.trim().trim_start_matches('.').to_owned());
+    (reason.to_owned(), failed)
+}
