@@ -396,23 +396,9 @@ async fn retransmissions_get_fresh_msg_ids_and_late_replies_count() {
         if log.len() < 3 {
             return vec![];
         }
-        let first = log[0].clone();
-        let MsgData::Plaintext(scoped) = &first.data else {
-            panic!("authNoPriv")
-        };
-        let mut pdu = scoped.pdu.clone();
-        pdu.pdu_type = PduType::Response;
-        pdu.varbinds[0].value = Value::from("late");
-        let mut reply = first.clone();
-        reply.flags &= !snmux::FLAG_REPORTABLE;
-        reply.data = MsgData::Plaintext(ScopedPdu {
-            pdu,
-            ..scoped.clone()
-        });
-        let mut buf = BytesMut::new();
-        let offset = reply.encode(&mut buf);
-        agent_auth.sign(&mut buf, offset).unwrap();
-        vec![Reply::new(buf.freeze())]
+        let first = &log[0];
+        let (boots, time) = (first.usm.engine_boots, first.usm.engine_time);
+        vec![signed_response(first, &agent_auth, boots, time, "late")]
     });
     let d = Dispatcher::start(
         Arc::new(net.bind("10.0.4.100:40000".parse().unwrap())),
@@ -468,33 +454,13 @@ async fn responses_outside_the_time_window_are_dropped() {
     let agent_auth = auth.clone();
     let _agent = net.serve_with(agent, move |request, _from| {
         let (msg, _) = MessageV3::decode(&Bytes::copy_from_slice(request)).unwrap();
-        let MsgData::Plaintext(scoped) = &msg.data else {
-            panic!("authNoPriv")
-        };
-        let mut pdu = scoped.pdu.clone();
-        pdu.pdu_type = PduType::Response;
         [
             (4, 1000, "old boots"),
             (5, 700, "old time"),
             (5, 900, "in time"),
         ]
         .into_iter()
-        .map(|(boots, time, text)| {
-            let mut pdu = pdu.clone();
-            pdu.varbinds[0].value = Value::from(text);
-            let mut reply = msg.clone();
-            reply.flags &= !snmux::FLAG_REPORTABLE;
-            reply.usm.engine_boots = boots;
-            reply.usm.engine_time = time;
-            reply.data = MsgData::Plaintext(ScopedPdu {
-                pdu,
-                ..scoped.clone()
-            });
-            let mut buf = BytesMut::new();
-            let offset = reply.encode(&mut buf);
-            agent_auth.sign(&mut buf, offset).unwrap();
-            Reply::new(buf.freeze())
-        })
+        .map(|(boots, time, text)| signed_response(&msg, &agent_auth, boots, time, text))
         .collect()
     });
     let d = Dispatcher::start(
@@ -523,4 +489,29 @@ async fn responses_outside_the_time_window_are_dropped() {
         .unwrap();
     assert_eq!(r.pdu.varbinds[0].value, Value::from("in time"));
     assert_eq!(d.stats().dropped_not_in_time_window, 2);
+}
+
+/// The authNoPriv response to `request` an agent signs with `key`: every
+/// varbind's value is `text`, the agent's clock `boots` and `time`.
+fn signed_response(request: &MessageV3, key: &AuthKey, boots: u32, time: u32, text: &str) -> Reply {
+    let MsgData::Plaintext(scoped) = &request.data else {
+        panic!("authNoPriv")
+    };
+    let mut pdu = scoped.pdu.clone();
+    pdu.pdu_type = PduType::Response;
+    for vb in &mut pdu.varbinds {
+        vb.value = Value::from(text);
+    }
+    let mut reply = request.clone();
+    reply.flags &= !snmux::FLAG_REPORTABLE;
+    reply.usm.engine_boots = boots;
+    reply.usm.engine_time = time;
+    reply.data = MsgData::Plaintext(ScopedPdu {
+        pdu,
+        ..scoped.clone()
+    });
+    let mut buf = BytesMut::new();
+    let offset = reply.encode(&mut buf);
+    key.sign(&mut buf, offset).unwrap();
+    Reply::new(buf.freeze())
 }
