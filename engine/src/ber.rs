@@ -9,7 +9,9 @@
 
 use std::fmt;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BufMut;
+#[cfg(test)]
+use bytes::BytesMut;
 
 use crate::Oid;
 use crate::oid::MAX_OID_LEN;
@@ -352,7 +354,7 @@ pub(crate) fn tlv_len(content: usize) -> usize {
 }
 
 #[inline]
-pub(crate) fn put_header(buf: &mut BytesMut, tag: u8, len: usize) {
+pub(crate) fn put_header<B: BufMut>(buf: &mut B, tag: u8, len: usize) {
     buf.put_u8(tag);
     match len_len(len) {
         1 => buf.put_u8(len as u8),
@@ -381,7 +383,7 @@ pub(crate) fn int_len(v: i64) -> usize {
 }
 
 #[inline]
-pub(crate) fn put_int(buf: &mut BytesMut, tag: u8, v: i64) {
+pub(crate) fn put_int<B: BufMut>(buf: &mut B, tag: u8, v: i64) {
     let n = int_len(v);
     buf.put_u8(tag);
     buf.put_u8(n as u8);
@@ -399,7 +401,7 @@ pub(crate) fn uint_len(v: u64) -> usize {
 }
 
 #[inline]
-pub(crate) fn put_uint(buf: &mut BytesMut, tag: u8, v: u64) {
+pub(crate) fn put_uint<B: BufMut>(buf: &mut B, tag: u8, v: u64) {
     let n = uint_len(v);
     buf.put_u8(tag);
     buf.put_u8(n as u8);
@@ -414,7 +416,8 @@ fn arc_len(v: u64) -> usize {
     bits.div_ceil(7)
 }
 
-fn put_arc(buf: &mut BytesMut, v: u64) {
+#[inline]
+fn put_arc<B: BufMut>(buf: &mut B, v: u64) {
     let n = arc_len(v);
     for i in (0..n).rev() {
         let b = ((v >> (7 * i)) & 0x7f) as u8;
@@ -444,8 +447,13 @@ pub(crate) fn oid_len(oid: &Oid) -> usize {
             .sum::<usize>()
 }
 
-pub(crate) fn put_oid(buf: &mut BytesMut, tag: u8, oid: &Oid) {
-    put_header(buf, tag, oid_len(oid));
+pub(crate) fn put_oid<B: BufMut>(buf: &mut B, tag: u8, oid: &Oid) {
+    put_oid_with_len(buf, tag, oid, oid_len(oid));
+}
+
+/// [`put_oid`] when the caller has computed [`oid_len`] already.
+pub(crate) fn put_oid_with_len<B: BufMut>(buf: &mut B, tag: u8, oid: &Oid, len: usize) {
+    put_header(buf, tag, len);
     if let Some(first) = first_arc(oid) {
         put_arc(buf, first);
         for &a in oid.arcs().iter().skip(2) {

@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use crate::ber::*;
 use crate::{
@@ -22,32 +22,44 @@ impl Message {
 
     /// The number of bytes [`Message::encode`] writes.
     pub fn encoded_len(&self) -> usize {
-        tlv_len(self.content_len())
+        tlv_len(self.content_len(pdu_content_len(&self.pdu)))
     }
 
-    fn content_len(&self) -> usize {
+    fn content_len(&self, lens: PduLens) -> usize {
         tlv_len(int_len(self.version.wire().into()))
             + tlv_len(self.community.len())
-            + tlv_len(pdu_content_len(&self.pdu))
+            + tlv_len(lens.pdu)
     }
 
-    /// Appends the BER encoding of the message to `buf`.
+    /// Appends the BER encoding of the message to `buf` (a `BytesMut`, a
+    /// `Vec<u8>`, …).
     ///
     /// The encoding is canonical: minimal lengths, signed-minimal integers.
-    pub fn encode(&self, buf: &mut BytesMut) {
-        buf.reserve(self.encoded_len());
-        put_header(buf, TAG_SEQUENCE, self.content_len());
-        put_int(buf, TAG_INTEGER, self.version.wire().into());
-        put_header(buf, TAG_OCTET_STRING, self.community.len());
-        buf.put_slice(&self.community);
-        encode_pdu(buf, &self.pdu);
+    pub fn encode<B: BufMut>(&self, buf: &mut B) {
+        self.write(buf, pdu_content_len(&self.pdu));
+    }
+
+    /// The encoded message in a `Vec` of exactly its size.
+    pub fn to_vec(&self) -> Vec<u8> {
+        // Every length is computed once: here, and for each varbind while
+        // it is written.
+        let lens = pdu_content_len(&self.pdu);
+        let mut buf = Vec::with_capacity(tlv_len(self.content_len(lens)));
+        self.write(&mut buf, lens);
+        buf
     }
 
     /// The encoded message as `Bytes`.
     pub fn to_bytes(&self) -> Bytes {
-        let mut buf = BytesMut::with_capacity(self.encoded_len());
-        self.encode(&mut buf);
-        buf.freeze()
+        Bytes::from(self.to_vec())
+    }
+
+    fn write<B: BufMut>(&self, buf: &mut B, lens: PduLens) {
+        put_header(buf, TAG_SEQUENCE, self.content_len(lens));
+        put_int(buf, TAG_INTEGER, self.version.wire().into());
+        put_header(buf, TAG_OCTET_STRING, self.community.len());
+        buf.put_slice(&self.community);
+        encode_pdu(buf, &self.pdu, lens);
     }
 
     /// Decodes an SNMPv1 or SNMPv2c message.
@@ -270,58 +282,87 @@ fn varbinds_content_len(vbs: &[VarBind]) -> usize {
 }
 
 pub(crate) fn pdu_content_len_of(p: &Pdu) -> usize {
+    pdu_fields_len(p) + tlv_len(varbinds_content_len(&p.varbinds))
+}
+
+fn pdu_fields_len(p: &Pdu) -> usize {
     tlv_len(int_len(p.request_id.into()))
         + tlv_len(int_len(p.error_status.into()))
         + tlv_len(int_len(p.error_index.into()))
-        + tlv_len(varbinds_content_len(&p.varbinds))
 }
 
-fn pdu_content_len(pdu: &AnyPdu) -> usize {
+/// The contents of a PDU and of its varbind list, in bytes.
+#[derive(Clone, Copy)]
+struct PduLens {
+    pdu: usize,
+    varbinds: usize,
+}
+
+fn pdu_content_len(pdu: &AnyPdu) -> PduLens {
     match pdu {
-        AnyPdu::Pdu(p) => pdu_content_len_of(p),
+        AnyPdu::Pdu(p) => {
+            let varbinds = varbinds_content_len(&p.varbinds);
+            PduLens {
+                pdu: pdu_fields_len(p) + tlv_len(varbinds),
+                varbinds,
+            }
+        }
         AnyPdu::TrapV1(t) => {
-            tlv_len(oid_len(&t.enterprise))
+            let varbinds = varbinds_content_len(&t.varbinds);
+            let pdu = tlv_len(oid_len(&t.enterprise))
                 + tlv_len(4)
                 + tlv_len(int_len(t.generic_trap.into()))
                 + tlv_len(int_len(t.specific_trap.into()))
                 + tlv_len(uint_len(t.time_stamp.into()))
-                + tlv_len(varbinds_content_len(&t.varbinds))
+                + tlv_len(varbinds);
+            PduLens { pdu, varbinds }
         }
     }
 }
 
-fn encode_pdu(buf: &mut BytesMut, pdu: &AnyPdu) {
+/// Writes `pdu`, whose lengths are `lens`.
+fn encode_pdu<B: BufMut>(buf: &mut B, pdu: &AnyPdu, lens: PduLens) {
     match pdu {
         AnyPdu::Pdu(p) => {
-            put_header(buf, p.pdu_type.tag(), pdu_content_len(pdu));
+            put_header(buf, p.pdu_type.tag(), lens.pdu);
             put_int(buf, TAG_INTEGER, p.request_id.into());
             put_int(buf, TAG_INTEGER, p.error_status.into());
             put_int(buf, TAG_INTEGER, p.error_index.into());
-            encode_varbinds(buf, &p.varbinds);
+            write_varbinds(buf, &p.varbinds, lens.varbinds);
         }
         AnyPdu::TrapV1(t) => {
-            put_header(buf, PduType::TrapV1.tag(), pdu_content_len(pdu));
+            put_header(buf, PduType::TrapV1.tag(), lens.pdu);
             put_oid(buf, TAG_OID, &t.enterprise);
             put_header(buf, TAG_IP_ADDRESS, 4);
             buf.put_slice(&t.agent_addr.octets());
             put_int(buf, TAG_INTEGER, t.generic_trap.into());
             put_int(buf, TAG_INTEGER, t.specific_trap.into());
             put_uint(buf, TAG_TIMETICKS, t.time_stamp.into());
-            encode_varbinds(buf, &t.varbinds);
+            write_varbinds(buf, &t.varbinds, lens.varbinds);
         }
     }
 }
 
-pub(crate) fn encode_varbinds(buf: &mut BytesMut, vbs: &[VarBind]) {
-    put_header(buf, TAG_SEQUENCE, varbinds_content_len(vbs));
+pub(crate) fn encode_varbinds<B: BufMut>(buf: &mut B, vbs: &[VarBind]) {
+    write_varbinds(buf, vbs, varbinds_content_len(vbs));
+}
+
+/// Writes the varbind list, whose contents take `len` bytes.
+fn write_varbinds<B: BufMut>(buf: &mut B, vbs: &[VarBind], len: usize) {
+    put_header(buf, TAG_SEQUENCE, len);
     for vb in vbs {
-        put_header(buf, TAG_SEQUENCE, varbind_content_len(vb));
-        put_oid(buf, TAG_OID, &vb.oid);
+        let oid_len = oid_len(&vb.oid);
+        put_header(
+            buf,
+            TAG_SEQUENCE,
+            tlv_len(oid_len) + tlv_len(value_content_len(&vb.value)),
+        );
+        put_oid_with_len(buf, TAG_OID, &vb.oid, oid_len);
         encode_value(buf, &vb.value);
     }
 }
 
-fn encode_value(buf: &mut BytesMut, v: &Value) {
+fn encode_value<B: BufMut>(buf: &mut B, v: &Value) {
     match v {
         Value::Integer(i) => put_int(buf, TAG_INTEGER, (*i).into()),
         Value::OctetString(b) => {

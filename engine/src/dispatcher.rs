@@ -441,8 +441,7 @@ impl Dispatcher {
                     community: community.clone(),
                     pdu: AnyPdu::Pdu(pdu),
                 };
-                buf.reserve(message.encoded_len());
-                message.encode(buf);
+                *buf = message.to_vec();
                 Ok(())
             })
             .await?;
@@ -509,7 +508,7 @@ impl Dispatcher {
         target: SocketAddr,
         expect: Expect,
         options: &RequestOptions,
-        mut encode: impl FnMut(i32, &mut BytesMut) -> Result<(), Error>,
+        mut encode: impl FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<Reply, Error> {
         let shared = &self.shared;
         // SNMPv3 retransmissions are new messages (RFC 3412 §7.1 step 9):
@@ -522,7 +521,7 @@ impl Dispatcher {
             expect,
             any_source: options.dangerous_accept_any_source,
         })?;
-        let mut buf = BytesMut::new();
+        let mut buf = Vec::new();
         encode(guard.id, &mut buf)?;
         if buf.len() > shared.max_message_size {
             return Err(Error::MessageTooLarge {
@@ -530,7 +529,7 @@ impl Dispatcher {
                 max: shared.max_message_size,
             });
         }
-        let mut datagram = buf.freeze();
+        let mut datagram = Bytes::from(buf);
         trace!(%target, id = guard.id, "send");
         let start = Instant::now();
         let deadline = start + options.timeout;
@@ -569,9 +568,9 @@ impl Dispatcher {
                         if fresh_ids {
                             let id = shared.alias(guard.id);
                             guard.aliases.push(id);
-                            let mut buf = BytesMut::with_capacity(datagram.len());
+                            let mut buf = Vec::with_capacity(datagram.len());
                             encode(id, &mut buf)?;
-                            datagram = buf.freeze();
+                            datagram = Bytes::from(buf);
                         }
                         // A failed retransmission is not fatal: the next one,
                         // or the timeout, decides.
@@ -913,7 +912,7 @@ fn encode_v3(
     salt: Option<u64>,
     id: i32,
     mut pdu: Pdu,
-    buf: &mut BytesMut,
+    buf: &mut Vec<u8>,
 ) -> Result<(), Error> {
     pdu.request_id = id;
     let scoped = ScopedPdu {
@@ -956,12 +955,13 @@ fn encode_v3(
         },
         data,
     };
-    let start = buf.len();
-    let offset = message.encode(buf);
+    let mut encoded = BytesMut::with_capacity(message.encoded_len());
+    let offset = message.encode(&mut encoded);
     if let Some(key) = &usm.auth {
-        key.sign(&mut buf[start..], offset)
+        key.sign(&mut encoded, offset)
             .map_err(|e| Error::Io(io::Error::other(e)))?;
     }
+    buf.extend_from_slice(&encoded);
     Ok(())
 }
 
