@@ -405,16 +405,7 @@ async fn retransmissions_get_fresh_msg_ids_and_late_replies_count() {
         16,
         65507,
     );
-    let usm = UsmRequest {
-        user_name: Bytes::from_static(b"someone"),
-        engine_id: engine_id.clone(),
-        engine_boots: 1,
-        engine_time: 10,
-        auth: Some(Arc::new(auth)),
-        privacy: None,
-        context_engine_id: engine_id.clone(),
-        context_name: Bytes::new(),
-    };
+    let usm = auth_only(&engine_id, auth, 1, 10);
     let r = d
         .request_v3(
             agent,
@@ -468,16 +459,7 @@ async fn responses_outside_the_time_window_are_dropped() {
         16,
         65507,
     );
-    let usm = UsmRequest {
-        user_name: Bytes::from_static(b"someone"),
-        engine_id: engine_id.clone(),
-        engine_boots: 5,
-        engine_time: 1000,
-        auth: Some(Arc::new(auth)),
-        privacy: None,
-        context_engine_id: engine_id.clone(),
-        context_name: Bytes::new(),
-    };
+    let usm = auth_only(&engine_id, auth, 5, 1000);
     let r = d
         .request_v3(
             agent,
@@ -514,4 +496,19 @@ fn signed_response(request: &MessageV3, key: &AuthKey, boots: u32, time: u32, te
     let offset = reply.encode(&mut buf);
     key.sign(&mut buf, offset).unwrap();
     Reply::new(buf.freeze())
+}
+
+/// An authNoPriv request to `engine_id`, whose clock the request states as
+/// `boots` and `time`.
+fn auth_only(engine_id: &Bytes, auth: AuthKey, boots: u32, time: u32) -> UsmRequest {
+    UsmRequest {
+        user_name: Bytes::from_static(b"someone"),
+        engine_id: engine_id.clone(),
+        engine_boots: boots,
+        engine_time: time,
+        auth: Some(Arc::new(auth)),
+        privacy: None,
+        context_engine_id: engine_id.clone(),
+        context_name: Bytes::new(),
+    }
 }
