@@ -292,16 +292,23 @@ impl Cursor {
                 exceptions = Some(vec![vb]);
                 continue;
             }
-            if vb.oid <= self.last {
+            // The OID the agent must go past: the last one accepted.
+            let previous = buffer.back().map_or(&self.last, |prev| &prev.oid);
+            if vb.oid <= *previous {
                 let error = Error::NonIncreasingOid {
                     target: self.manager.target(),
-                    previous: Box::new(self.last.clone()),
+                    previous: Box::new(previous.clone()),
                     next: Box::new(vb),
                 };
                 return Some(Outcome::Error(error));
             }
-            self.last = vb.oid.clone();
             buffer.push_back(vb);
+        }
+        // One clone per response, not per varbind.
+        if let Some(newest) = buffer.back() {
+            if newest.oid != self.last {
+                self.last = newest.oid.clone();
+            }
         }
         match exceptions {
             Some(exceptions) => Some(Outcome::End(WalkEnd::Exception(exceptions))),
