@@ -159,7 +159,7 @@ fn inc(c: &AtomicU64) {
 
 /// What the receive task decided about one datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Routed {
+pub(crate) enum Routed {
     /// It completed the request with this request-id.
     Completed(i32),
     /// It matched no request in flight.
@@ -180,7 +180,9 @@ pub enum Routed {
 }
 
 struct Entry {
-    tx: oneshot::Sender<Result<Reply, Error>>,
+    /// A community response comes as a [`ResponseV3`] without engine
+    /// fields: one reply type for both kinds of request.
+    tx: oneshot::Sender<Result<ResponseV3, Error>>,
     target: SocketAddr,
     expect: Expect,
     any_source: bool,
@@ -225,11 +227,6 @@ impl UsmExpect {
                 || (h.engine_boots == self.engine_boots
                     && h.engine_time.saturating_add(150) >= ours))
     }
-}
-
-enum Reply {
-    Community(Pdu),
-    Usm(ResponseV3),
 }
 
 /// The security of one SNMPv3 request with the User-based Security Model
@@ -445,10 +442,7 @@ impl Dispatcher {
                 Ok(())
             })
             .await?;
-        match reply {
-            Reply::Community(pdu) => Ok(pdu),
-            Reply::Usm(r) => Ok(r.pdu),
-        }
+        Ok(reply.pdu)
     }
 
     /// Sends an SNMPv3 request (RFC 3412 §7.1, RFC 3414 §3.1) and waits for
@@ -487,17 +481,11 @@ impl Dispatcher {
             auth: usm.auth.clone(),
             privacy: privacy.clone(),
         }));
-        let reply = self
-            .exchange(target, expect, options, |id, buf| {
-                let salt = privacy.as_ref().map(|_| self.shared.salt.next());
-                encode_v3(usm, privacy.as_deref(), salt, id, pdu.clone(), buf)
-            })
-            .await?;
-        match reply {
-            Reply::Usm(r) => Ok(r),
-            // The receive task answers a Usm entry only with a Usm reply.
-            Reply::Community(_) => Err(Error::Closed),
-        }
+        self.exchange(target, expect, options, |id, buf| {
+            let salt = privacy.as_ref().map(|_| self.shared.salt.next());
+            encode_v3(usm, privacy.as_deref(), salt, id, pdu.clone(), buf)
+        })
+        .await
     }
 
     /// One exchange: a table entry with a fresh id, the message `encode`
@@ -509,7 +497,7 @@ impl Dispatcher {
         expect: Expect,
         options: &RequestOptions,
         mut encode: impl FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
-    ) -> Result<Reply, Error> {
+    ) -> Result<ResponseV3, Error> {
         let shared = &self.shared;
         // SNMPv3 retransmissions are new messages (RFC 3412 §7.1 step 9):
         // a fresh msgID, a fresh HMAC. Community ones repeat the bytes.
@@ -585,13 +573,6 @@ impl Dispatcher {
                 }
             }
         }
-    }
-
-    /// Routes one received datagram, as the receive task does: finds the
-    /// request it answers, checks it, and completes it. Exposed so that the
-    /// routing logic can be tested and benchmarked without a socket.
-    pub fn route(&self, from: SocketAddr, datagram: &Bytes) -> Routed {
-        self.shared.route(from, datagram, &mut RecentIds::new(0))
     }
 }
 
@@ -718,14 +699,18 @@ impl Shared {
         // request's error, not a reason to wait for the timeout.
         let result = header
             .varbinds(datagram)
-            .map(|varbinds| {
-                Reply::Community(Pdu {
+            .map(|varbinds| ResponseV3 {
+                pdu: Pdu {
                     pdu_type: header.pdu_type,
                     request_id: id,
                     error_status: header.error_status,
                     error_index: header.error_index,
                     varbinds,
-                })
+                },
+                engine_id: Bytes::new(),
+                engine_boots: 0,
+                engine_time: 0,
+                authenticated: false,
             })
             .map_err(Error::Decode);
         self.complete(from, id, result, recent)
@@ -831,13 +816,13 @@ impl Shared {
                 &"outside the time window",
             );
         }
-        let reply = Reply::Usm(ResponseV3 {
+        let reply = ResponseV3 {
             pdu: scoped.pdu,
             engine_id: Bytes::copy_from_slice(h.engine_id),
             engine_boots: h.engine_boots,
             engine_time: h.engine_time,
             authenticated,
-        });
+        };
         self.complete(from, primary, Ok(reply), recent)
     }
 
@@ -868,7 +853,7 @@ impl Shared {
         &self,
         from: SocketAddr,
         id: i32,
-        result: Result<Reply, Error>,
+        result: Result<ResponseV3, Error>,
         recent: &mut RecentIds,
     ) -> Routed {
         let entry = match self.table.remove(&id) {
@@ -1004,9 +989,6 @@ impl RecentIds {
     }
 
     fn insert(&mut self, id: i32) {
-        if self.cap == 0 {
-            return;
-        }
         if self.order.len() == self.cap {
             if let Some(old) = self.order.pop_front() {
                 self.set.remove(&old);

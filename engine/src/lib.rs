@@ -16,7 +16,7 @@ mod value;
 
 pub use ber::{DecodeError, DecodeErrorKind};
 pub use codec::{MessageHeader, varbind_encoded_len};
-pub use dispatcher::{Dispatcher, RequestOptions, Routed, Stats};
+pub use dispatcher::{Dispatcher, RequestOptions, Stats};
 pub use oid::{MAX_OID_LEN, Oid, ParseOidError};
 pub use pdu::{AnyPdu, ErrorStatus, Message, Pdu, PduType, TrapV1Pdu, Version};
 pub use v3::{
