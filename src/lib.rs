@@ -52,6 +52,12 @@ pub use snmux_manager::{
     PrivProtocol, Security, SecurityLevel, UsmUser, Walk, WalkEnd,
 };
 
+/// Power-outlet drivers: SNMP PDUs of every major vendor, EnerGenie LAN
+/// power strips, one [`PowerOutlet`](outlets::PowerOutlet) trait.
+pub mod outlets {
+    pub use snmux_outlets::*;
+}
+
 /// The layers below the managers, for tests and advanced uses.
 pub mod transport {
     pub use snmux_transport::*;
