@@ -58,6 +58,12 @@ pub mod outlets {
     pub use snmux_outlets::*;
 }
 
+/// The poller: many agents through one engine, paced, as a stream of
+/// records (`snmux poll` in the library).
+pub mod poll {
+    pub use snmux_poll::*;
+}
+
 /// The layers below the managers, for tests and advanced uses.
 pub mod transport {
     pub use snmux_transport::*;
