@@ -206,6 +206,12 @@ impl Manager {
         self.inner.security.version()
     }
 
+    /// The total time of one request, retransmissions included
+    /// ([`ManagerBuilder::timeout`]).
+    pub fn timeout(&self) -> Duration {
+        self.inner.options.timeout
+    }
+
     /// max-repetitions used by walks.
     pub fn max_repetitions(&self) -> u32 {
         self.inner.max_repetitions

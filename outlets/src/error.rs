@@ -4,6 +4,7 @@ use std::time::Duration;
 use snmux_engine::{ErrorStatus, Oid, Value};
 
 use crate::OutletState;
+use crate::config::ConfigError;
 
 /// The error of an outlet operation: what failed, on which device.
 ///
@@ -183,6 +184,9 @@ pub enum Error {
         /// The error of the operation, when it failed before the logout.
         operation: Option<Box<Error>>,
     },
+    /// The configuration is invalid.
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
 }
 
 /// What was wrong with what a device said.
@@ -243,6 +247,45 @@ impl Error {
             | Error::Protocol { device, .. }
             | Error::InvalidOutlet { device, .. }
             | Error::LogoutFailed { device, .. } => Some(device),
+            Error::Config(_) => None,
+        }
+    }
+
+    /// The error of an SNMP manager operation on `device`, in this crate's
+    /// terms.
+    /// `timeout` is the manager's request timeout.
+    pub(crate) fn from_snmp(device: &str, e: snmux_manager::Error, timeout: Duration) -> Error {
+        use snmux_manager::Error as E;
+        let device = device.to_owned();
+        match e {
+            E::Timeout { .. } => Error::Timeout {
+                device,
+                after: timeout,
+            },
+            E::ErrorStatus {
+                status: ErrorStatus::NoSuchName,
+                oid: Some(oid),
+                ..
+            } => Error::NoSuchObject { device, oid },
+            E::ErrorStatus { status, oid, .. } => Error::ErrorStatus {
+                device,
+                status,
+                oid,
+            },
+            e @ (E::UnknownUserName { .. }
+            | E::WrongDigest { .. }
+            | E::UnsupportedSecLevel { .. }
+            | E::DecryptionError { .. }
+            | E::UnknownEngineId { .. }
+            | E::NotInTimeWindow { .. }
+            | E::Usm(_)) => Error::Authentication {
+                device,
+                source: Box::new(e),
+            },
+            e => Error::Snmp {
+                device,
+                source: Box::new(e),
+            },
         }
     }
 
@@ -320,5 +363,30 @@ mod tests {
             e.to_string(),
             "udp:127.0.0.1:161 returned notWritable for 1.3.6.1.4.1.318.1.1.4.4.2.1.3.1"
         );
+    }
+
+    #[test]
+    fn snmp_errors_map_to_their_kind() {
+        let target = "127.0.0.1:161".parse().unwrap();
+        let e = Error::from_snmp(
+            "udp:127.0.0.1:161",
+            snmux_manager::Error::WrongDigest {
+                target,
+                user: "ops".into(),
+            },
+            Duration::from_secs(5),
+        );
+        assert!(matches!(e, Error::Authentication { .. }), "{e}");
+        let e = Error::from_snmp(
+            "udp:127.0.0.1:161",
+            snmux_manager::Error::ErrorStatus {
+                target,
+                status: ErrorStatus::NoSuchName,
+                index: 1,
+                oid: Some("1.3.6.1.4.1.1".parse().unwrap()),
+            },
+            Duration::from_secs(5),
+        );
+        assert!(matches!(e, Error::NoSuchObject { .. }), "{e}");
     }
 }

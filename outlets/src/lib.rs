@@ -14,9 +14,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod config;
 pub mod energenie;
 mod error;
 mod outlet;
+pub mod snmp;
 
 pub use error::{Error, ProtocolError};
 pub use outlet::{

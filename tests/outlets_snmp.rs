@@ -1,0 +1,323 @@
+//! SNMP outlets against a real net-snmp snmpd: writable INTEGER objects
+//! (`override -rw`) stand in for outlets, switched over SNMPv3 with
+//! authentication and privacy, SNMPv2c and SNMPv1; Jumpstarter `SNMPServer`
+//! configurations; confirmation, error statuses, missing objects,
+//! timeouts, readings.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use snmux::outlets::config::{LabConfig, SnmpServerConfig};
+use snmux::outlets::snmp::{Profile, SnmpOutlet};
+use snmux::outlets::{Action, Error, OutletState, PowerOutlet};
+use snmux::{Engine, ErrorStatus, Security};
+use support::Snmpd;
+
+/// `1.3.6.1.4.1.8072.9999.10.N`, N = 1..=4: the outlets, initially off.
+const OUTLETS: &str = "1.3.6.1.4.1.8072.9999.10";
+/// `…9999.11.N`: a state object that never changes (for NotApplied).
+const STUCK: &str = "1.3.6.1.4.1.8072.9999.11";
+
+fn snmpd() -> Snmpd {
+    let mut config = String::new();
+    for n in 1..=4 {
+        config.push_str(&format!("override -rw {OUTLETS}.{n} integer 0\n"));
+        config.push_str(&format!("override {STUCK}.{n} integer 0\n"));
+    }
+    // Readings: 2305 tenths of V, 5 tenths of A... and an unmeasured -1.
+    config.push_str("override 1.3.6.1.4.1.8072.9999.12.1 integer 2305\n");
+    config.push_str("override 1.3.6.1.4.1.8072.9999.13.1 integer 5\n");
+    config.push_str("override 1.3.6.1.4.1.8072.9999.14.1 integer -1\n");
+    config.push_str("override -rw 1.3.6.1.4.1.8072.9999.15.1 integer 5\n");
+    config.push_str("rwuser v3sha256aes priv\nrwuser v3md5 auth\n");
+    Snmpd::builder()
+        .extra_config(&config)
+        .extra_persist(
+            "createUser v3sha256aes SHA-256 auth-passphrase-256 AES priv-passphrase-aes\n\
+             createUser v3md5 MD5 auth-passphrase-md5\n",
+        )
+        .start()
+}
+
+/// The outlet object's value, as net-snmp reads it.
+fn value(snmpd: &Snmpd, n: u32) -> String {
+    snmpd.net_snmp_get(&[&format!("{OUTLETS}.{n}")])[0]
+        .value
+        .clone()
+}
+
+fn jumpstarter(snmpd: &Snmpd, yaml: &str) -> SnmpServerConfig {
+    let yaml = format!(
+        "host: 127.0.0.1\nport: {}\noid: {OUTLETS}\n{yaml}",
+        snmpd.port()
+    );
+    serde_yaml::from_str(&yaml).unwrap()
+}
+
+#[tokio::test]
+async fn jumpstarter_config_auth_priv_switches_and_reads_state() {
+    let snmpd = snmpd();
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let config = jumpstarter(
+        &snmpd,
+        "user: v3sha256aes\nplug: 2\nauth_protocol: SHA-256\nauth_key: auth-passphrase-256\n\
+         priv_protocol: AES\npriv_key: priv-passphrase-aes\n",
+    );
+    let outlet = config.outlet(&engine, "power").await.unwrap();
+    assert_eq!(outlet.state().await.unwrap(), OutletState::Off);
+    outlet.on().await.unwrap();
+    assert_eq!(value(&snmpd, 2), "1");
+    assert_eq!(outlet.state().await.unwrap(), OutletState::On);
+    outlet.off().await.unwrap();
+    assert_eq!(value(&snmpd, 2), "0");
+    // No reboot command in a single-object profile: off, wait, on.
+    outlet.cycle(Some(Duration::from_millis(10))).await.unwrap();
+    assert_eq!(value(&snmpd, 2), "1");
+    assert_eq!(value(&snmpd, 1), "0");
+}
+
+#[tokio::test]
+async fn jumpstarter_config_auth_no_priv() {
+    let snmpd = snmpd();
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let config = jumpstarter(
+        &snmpd,
+        "user: v3md5\nplug: 3\nauth_protocol: MD5\nauth_key: auth-passphrase-md5\n",
+    );
+    let outlet = config.outlet(&engine, "power").await.unwrap();
+    outlet.on().await.unwrap();
+    assert_eq!(value(&snmpd, 3), "1");
+}
+
+#[tokio::test]
+async fn wrong_passphrase_is_an_authentication_error() {
+    let snmpd = snmpd();
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let config = jumpstarter(
+        &snmpd,
+        "user: v3md5\nplug: 3\nauth_protocol: MD5\nauth_key: not-the-passphrase\n",
+    );
+    let e = config
+        .outlet(&engine, "power")
+        .await
+        .unwrap()
+        .on()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Authentication { .. }), "{e}");
+    let config = jumpstarter(&snmpd, "user: nobody\nplug: 3\n");
+    let e = config
+        .outlet(&engine, "power")
+        .await
+        .unwrap()
+        .on()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Authentication { .. }), "{e}");
+    assert_eq!(value(&snmpd, 3), "0");
+}
+
+#[tokio::test]
+async fn lab_file_v2c_group_switches_every_outlet() {
+    let snmpd = snmpd();
+    let yaml = format!(
+        r#"
+profiles:
+  relay:
+    control: {{ oid: "{OUTLETS}.*", on: 1, off: 0 }}
+    state: {{ oid: "{OUTLETS}.*", on: [1], off: [0] }}
+pdus:
+  rack: {{ driver: snmp, host: 127.0.0.1, port: {port}, profile: relay, community: private }}
+  rack-v1: {{ driver: snmp, host: 127.0.0.1, port: {port}, profile: relay, version: "1" }}
+outlets:
+  a: {{ pdu: rack, outlet: 1 }}
+  b: {{ pdu: rack, outlet: 2 }}
+  c: {{ pdu: rack-v1, outlet: 3 }}
+groups:
+  all: [a, b, c, "rack:4"]
+"#,
+        port = snmpd.port()
+    );
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let lab = LabConfig::from_yaml(&yaml)
+        .unwrap()
+        .build(&engine)
+        .await
+        .unwrap();
+    let group = lab.select(&["all"]).unwrap();
+    for (name, result) in group.switch(Action::On).await {
+        result.unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    for n in 1..=4 {
+        assert_eq!(value(&snmpd, n), "1", "outlet {n}");
+    }
+    for (name, state) in group.states().await {
+        assert_eq!(state.unwrap(), OutletState::On, "{name}");
+    }
+}
+
+fn relay(state: &str) -> Arc<Profile> {
+    Arc::new(
+        serde_yaml::from_str(&format!(
+            r#"
+control: {{ oid: "{OUTLETS}.*", on: 1, off: 0 }}
+state: {{ oid: "{state}.*", on: [1], off: [0], pending: [3] }}
+readings:
+  voltage: {{ oid: "1.3.6.1.4.1.8072.9999.12.1", scale: 0.1 }}
+  current: {{ oid: "1.3.6.1.4.1.8072.9999.13.*", scale: 0.1 }}
+  active_power: {{ oid: "1.3.6.1.4.1.8072.9999.14.*" }}
+"#
+        ))
+        .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn accepted_but_not_changed_is_not_applied() {
+    let snmpd = snmpd();
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let pdu = engine
+        .manager(snmpd.addr(), Security::v2c("private"))
+        .build();
+    let outlet = SnmpOutlet::builder(pdu, relay(STUCK), "1")
+        .confirm_timeout(Duration::from_millis(600))
+        .poll_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let e = outlet.on().await.unwrap_err();
+    match e {
+        Error::NotApplied {
+            wanted,
+            last,
+            waited,
+            outlet,
+            ..
+        } => {
+            assert_eq!((wanted, last), (OutletState::On, OutletState::Off));
+            assert!(waited >= Duration::from_millis(600), "{waited:?}");
+            assert_eq!(outlet, "1");
+        }
+        other => panic!("{other}"),
+    }
+    // The SET itself went through.
+    assert_eq!(value(&snmpd, 1), "1");
+}
+
+#[tokio::test]
+async fn read_only_community_is_an_error_status_with_the_oid() {
+    let snmpd = snmpd();
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let pdu = engine
+        .manager(snmpd.addr(), Security::v2c("public"))
+        .build();
+    let outlet = SnmpOutlet::builder(pdu, relay(OUTLETS), "2")
+        .build()
+        .unwrap();
+    let e = outlet.on().await.unwrap_err();
+    match &e {
+        Error::ErrorStatus { status, oid, .. } => {
+            assert_eq!(*status, ErrorStatus::NoAccess, "{e}");
+            assert_eq!(oid.as_ref().unwrap().to_string(), format!("{OUTLETS}.2"));
+        }
+        other => panic!("{other}"),
+    }
+    assert!(e.to_string().contains(&format!("{OUTLETS}.2")), "{e}");
+}
+
+#[tokio::test]
+async fn missing_outlet_and_unknown_values() {
+    let snmpd = snmpd();
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let pdu = engine
+        .manager(snmpd.addr(), Security::v2c("private"))
+        .build();
+    let outlet = SnmpOutlet::builder(pdu.clone(), relay(OUTLETS), "9")
+        .build()
+        .unwrap();
+    let e = outlet.state().await.unwrap_err();
+    assert!(matches!(e, Error::NoSuchObject { .. }), "{e}");
+    // SNMPv1 says noSuchName: the same error.
+    let v1 = engine
+        .manager(snmpd.addr(), Security::v1("private"))
+        .build();
+    let e = SnmpOutlet::builder(v1, relay(OUTLETS), "9")
+        .build()
+        .unwrap()
+        .state()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NoSuchObject { .. }), "{e}");
+    // A state value the profile does not map.
+    let odd = SnmpOutlet::builder(pdu, relay("1.3.6.1.4.1.8072.9999.15"), "1")
+        .build()
+        .unwrap();
+    assert_eq!(odd.state().await.unwrap(), OutletState::Unknown);
+}
+
+#[tokio::test]
+async fn readings_are_scaled_and_unmeasured_is_none() {
+    let snmpd = snmpd();
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let pdu = engine
+        .manager(snmpd.addr(), Security::v2c("public"))
+        .build();
+    let outlet = SnmpOutlet::builder(pdu, relay(OUTLETS), "1")
+        .build()
+        .unwrap();
+    let r = outlet.measure().await.unwrap();
+    assert_eq!(r.voltage, Some(230.5));
+    assert_eq!(r.current, Some(0.5));
+    assert_eq!(r.active_power, None);
+    assert_eq!(r.apparent_power(), Some(115.25));
+    assert_eq!(
+        r.to_string(),
+        "voltage=230.5 V  current=0.5 A  apparent_power=115.25 VA"
+    );
+    use futures::StreamExt;
+    let readings: Vec<_> = outlet
+        .read(Duration::from_millis(10))
+        .take(3)
+        .collect()
+        .await;
+    assert!(
+        readings
+            .iter()
+            .all(|r| r.as_ref().unwrap().voltage == Some(230.5))
+    );
+}
+
+#[tokio::test]
+async fn no_agent_is_a_timeout() {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let pdu = engine
+        .manager(([127, 0, 0, 1], port).into(), Security::v2c("private"))
+        .timeout(Duration::from_millis(500))
+        .refresh(Duration::from_millis(200))
+        .build();
+    let outlet = SnmpOutlet::builder(pdu, relay(OUTLETS), "1")
+        .build()
+        .unwrap();
+    let e = outlet.on().await.unwrap_err();
+    match e {
+        Error::Timeout { after, .. } => assert_eq!(after, Duration::from_millis(500)),
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn priv_without_auth_is_a_config_error() {
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let config: SnmpServerConfig = serde_yaml::from_str(
+        "host: 127.0.0.1\nuser: u\nplug: 1\npriv_protocol: DES\npriv_key: priv-passphrase",
+    )
+    .unwrap();
+    let e = config.outlet(&engine, "power").await.unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e}");
+}
