@@ -14,6 +14,8 @@ mod agent;
 mod cli;
 #[path = "snmux/format.rs"]
 mod format;
+#[path = "snmux/poll.rs"]
+mod poll;
 #[path = "snmux/set.rs"]
 mod set;
 #[path = "snmux/v3.rs"]
@@ -37,6 +39,9 @@ const DEFAULT_MAX_REPETITIONS: u32 = 10;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Poll(args) = &cli.command {
+        return poll::main(args);
+    }
     let credentials = match cli.command.common().credentials() {
         Ok(credentials) => credentials,
         Err(message) => usage_error(cli.command.name(), message),
@@ -112,6 +117,7 @@ async fn run<W: Write>(
             walk::walk(&manager, &args.root, &options, out).await?;
         }
         Command::Set(_) => out.varbinds(&manager.set(&set_varbinds).await?)?,
+        Command::Poll(_) => unreachable!("main() runs poll before it connects"),
     }
     Ok(())
 }

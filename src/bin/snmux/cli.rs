@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use snmux::Oid;
 
 use crate::agent::AgentSpec;
+use crate::poll::PollArgs;
 use crate::set::TYPE_LETTERS;
 use crate::v3::{V3Args, V3User};
 
@@ -53,6 +54,9 @@ pub(crate) enum Command {
     Walk(WalkArgs),
     /// SET: write values in one request, like snmpset.
     Set(SetArgs),
+    /// Poll many agents at once, from an inventory file or the command
+    /// line: one-shot or every --interval; a table, --json or --csv.
+    Poll(PollArgs),
 }
 
 impl Command {
@@ -63,6 +67,7 @@ impl Command {
             Command::BulkGet(a) => &a.common,
             Command::Walk(a) => &a.common,
             Command::Set(a) => &a.common,
+            Command::Poll(_) => unreachable!("main() runs poll before it reads net-snmp options"),
         }
     }
 
@@ -74,6 +79,7 @@ impl Command {
             Command::BulkGet(_) => "bulkget",
             Command::Walk(_) => "walk",
             Command::Set(_) => "set",
+            Command::Poll(_) => "poll",
         }
     }
 }
@@ -298,7 +304,7 @@ pub(crate) fn set_triples(bindings: &[String]) -> Result<Vec<(Oid, &str, &str)>,
         .collect()
 }
 
-fn parse_version(s: &str) -> Result<SnmpVersion, String> {
+pub(crate) fn parse_version(s: &str) -> Result<SnmpVersion, String> {
     match s.to_ascii_lowercase().as_str() {
         "1" => Ok(SnmpVersion::V1),
         "2c" => Ok(SnmpVersion::V2c),
@@ -308,7 +314,7 @@ fn parse_version(s: &str) -> Result<SnmpVersion, String> {
 }
 
 /// Seconds as a decimal number, from a millisecond to a day.
-fn parse_timeout(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_timeout(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
         .map_err(|_| "expected seconds, e.g. 1 or 0.5".to_owned())?;
@@ -318,7 +324,7 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
 
-fn parse_oid(s: &str) -> Result<Oid, String> {
+pub(crate) fn parse_oid(s: &str) -> Result<Oid, String> {
     s.parse::<Oid>()
         .map_err(|e| format!("{e} (snmux takes numeric OIDs only, e.g. 1.3.6.1.2.1.1.1.0)"))
 }
