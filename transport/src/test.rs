@@ -56,7 +56,7 @@ use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::task::JoinHandle;
 
-use crate::Transport;
+use crate::{RecvBatch, Transport};
 
 /// Default capacity of a socket's inbox: 4096 datagrams.
 pub const DEFAULT_INBOX_CAPACITY: usize = 4096;
@@ -468,6 +468,48 @@ impl Transport for TestSocket {
                 format!("test socket {} was unbound", self.addr),
             ))),
             Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Takes the datagrams waiting in the inbox, up to the spare slots of
+    /// `batch`; a longer datagram is truncated to the slot size.
+    ///
+    /// # Errors
+    ///
+    /// As [`TestSocket::poll_recv_from`](Transport::poll_recv_from), when
+    /// no datagram was taken.
+    fn poll_recv_batch(
+        &self,
+        cx: &mut Context<'_>,
+        batch: &mut RecvBatch,
+    ) -> Poll<io::Result<usize>> {
+        let mut inbox = self.inbox.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut taken = 0;
+        loop {
+            let Some(slot) = batch.spare_slots_mut().next() else {
+                return Poll::Ready(Ok(taken));
+            };
+            let datagram = if taken == 0 {
+                match inbox.poll_recv(cx) {
+                    Poll::Ready(Some(d)) => d,
+                    Poll::Ready(None) => {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::NotConnected,
+                            format!("test socket {} was unbound", self.addr),
+                        )));
+                    }
+                    Poll::Pending => return Poll::Pending,
+                }
+            } else {
+                match inbox.try_recv() {
+                    Ok(d) => d,
+                    Err(_) => return Poll::Ready(Ok(taken)),
+                }
+            };
+            let len = datagram.bytes.len().min(slot.len());
+            slot[..len].copy_from_slice(&datagram.bytes[..len]);
+            batch.push(len, datagram.from);
+            taken += 1;
         }
     }
 

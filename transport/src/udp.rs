@@ -8,7 +8,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 
-use crate::Transport;
+use crate::{Outgoing, RecvBatch, Transport};
 
 /// Settings for a [`UdpTransport`].
 ///
@@ -265,8 +265,157 @@ impl Transport for UdpTransport {
         Poll::Ready(Ok(unmap_v4(source)))
     }
 
+    /// On Linux, `recvmmsg`: every datagram waiting, up to the spare slots,
+    /// in one system call.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn poll_recv_batch(
+        &self,
+        cx: &mut Context<'_>,
+        batch: &mut RecvBatch,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.socket.poll_recv_ready(cx))?;
+            match self.socket.try_io(tokio::io::Interest::READABLE, || {
+                mmsg::recv(&self.socket, batch)
+            }) {
+                // `try_io` cleared the readiness: poll it again.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    /// On Linux, `sendmmsg`: up to 64 datagrams in one system call.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn poll_send_batch(
+        &self,
+        cx: &mut Context<'_>,
+        datagrams: &[Outgoing],
+    ) -> Poll<io::Result<usize>> {
+        if datagrams.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            ready!(self.socket.poll_send_ready(cx))?;
+            match self.socket.try_io(tokio::io::Interest::WRITABLE, || {
+                mmsg::send(&self.socket, datagrams, |t| self.os_target(t))
+            }) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.local_addr()
+    }
+}
+
+/// `recvmmsg` and `sendmmsg` through nix's safe wrappers.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod mmsg {
+    use std::io::{self, IoSlice, IoSliceMut};
+    use std::net::SocketAddr;
+    use std::os::fd::AsRawFd;
+
+    use nix::sys::socket::{ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage};
+    use tokio::net::UdpSocket;
+
+    use super::unmap_v4;
+    use crate::{Outgoing, RecvBatch};
+
+    /// Datagrams per system call.
+    pub(super) const MAX: usize = 64;
+
+    /// Reads the waiting datagrams into the spare slots of `batch`.
+    pub(super) fn recv(socket: &UdpSocket, batch: &mut RecvBatch) -> io::Result<usize> {
+        let mut received = [(0usize, None::<SocketAddr>); MAX];
+        let n = {
+            let mut slots = batch.spare_slots_mut().take(MAX);
+            let mut slices: [[IoSliceMut<'_>; 1]; MAX] =
+                std::array::from_fn(|_| [IoSliceMut::new(slots.next().unwrap_or_default())]);
+            let spare = slices.iter().take_while(|s| !s[0].is_empty()).count();
+            if spare == 0 {
+                return Ok(0);
+            }
+            let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(spare, None);
+            let results = nix::sys::socket::recvmmsg(
+                socket.as_raw_fd(),
+                &mut headers,
+                slices[..spare].iter_mut(),
+                MsgFlags::MSG_DONTWAIT,
+                None,
+            )
+            .map_err(io::Error::from)?;
+            let mut n = 0;
+            for (r, out) in results.zip(received.iter_mut()) {
+                *out = (r.bytes, r.address.as_ref().and_then(socket_addr));
+                n += 1;
+            }
+            n
+        };
+        let mut pushed = 0;
+        for &(len, from) in &received[..n] {
+            // A datagram without an IP source cannot be answered, nor
+            // matched: leave it out.
+            if let Some(from) = from {
+                batch.push(len, unmap_v4(from));
+                pushed += 1;
+            }
+        }
+        if pushed == 0 && n > 0 {
+            // Nothing usable, but the socket was readable: not WouldBlock.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "datagrams without an IP source address",
+            ));
+        }
+        Ok(pushed)
+    }
+
+    /// Sends a prefix of `datagrams`: up to [`MAX`], and up to the first
+    /// whose target `os_target` refuses (its error if it is the first).
+    pub(super) fn send(
+        socket: &UdpSocket,
+        datagrams: &[Outgoing],
+        os_target: impl Fn(SocketAddr) -> io::Result<SocketAddr>,
+    ) -> io::Result<usize> {
+        let datagrams = &datagrams[..datagrams.len().min(MAX)];
+        let mut addrs: [Option<SockaddrStorage>; MAX] = [None; MAX];
+        let mut n = 0;
+        for (d, addr) in datagrams.iter().zip(addrs.iter_mut()) {
+            match os_target(d.target) {
+                Ok(t) => *addr = Some(SockaddrStorage::from(t)),
+                Err(e) if n == 0 => return Err(e),
+                Err(_) => break,
+            }
+            n += 1;
+        }
+        let slices: [[IoSlice<'_>; 1]; MAX] = std::array::from_fn(|i| {
+            [IoSlice::new(
+                datagrams.get(i).map_or(&[][..], |d| &d.bytes[..]),
+            )]
+        });
+        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(n, None);
+        let no_cmsgs: [ControlMessage<'_>; 0] = [];
+        let results = nix::sys::socket::sendmmsg(
+            socket.as_raw_fd(),
+            &mut headers,
+            slices[..n].iter(),
+            &addrs[..n],
+            no_cmsgs,
+            MsgFlags::MSG_DONTWAIT,
+        )
+        .map_err(io::Error::from)?;
+        Ok(results.count())
+    }
+
+    fn socket_addr(addr: &SockaddrStorage) -> Option<SocketAddr> {
+        if let Some(v4) = addr.as_sockaddr_in() {
+            return Some(SocketAddr::V4((*v4).into()));
+        }
+        addr.as_sockaddr_in6()
+            .map(|v6| SocketAddr::V6((*v6).into()))
     }
 }
 

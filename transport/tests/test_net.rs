@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use snmux_transport::Transport;
 use snmux_transport::test::{Faults, NetStats, Reply, TestNet, TestSocket};
+use snmux_transport::{RecvBatch, Transport};
 
 fn addr(s: &str) -> SocketAddr {
     s.parse().expect("literal address")
@@ -435,4 +435,38 @@ fn handles_are_debug_send_sync() {
     let socket = net.bind(addr("10.0.0.1:161"));
     assert!(format!("{socket:?}").contains("10.0.0.1:161"));
     assert!(format!("{net:?}").contains("TestNet"));
+}
+
+/// A batch takes every datagram waiting, copies included, up to its
+/// slots, and the rest on the next call; the faults apply as to single
+/// receives.
+#[tokio::test(start_paused = true)]
+async fn a_batch_takes_the_waiting_datagrams_with_their_faults() {
+    let net = TestNet::new(3);
+    net.set_faults(Faults::none().duplicate(1.0));
+    let a = net.bind(addr("10.0.0.1:1000"));
+    let b = net.bind(addr("10.0.0.2:2000"));
+    for i in 0..5u8 {
+        a.send_to(&[i; 3], b.local_addr().expect("bound"))
+            .await
+            .expect("send");
+    }
+    let mut batch = RecvBatch::new(4, 2);
+    let mut got = Vec::new();
+    while got.len() < 10 {
+        batch.clear();
+        let n = std::future::poll_fn(|cx| b.poll_recv_batch(cx, &mut batch))
+            .await
+            .expect("receive");
+        assert!((1..=4).contains(&n), "{n}");
+        got.extend(batch.iter().map(|(d, from)| (d.to_vec(), from)));
+    }
+    // Each datagram twice, truncated to the 2-byte slots, from `a`.
+    let mut expected: Vec<_> = (0..5u8)
+        .flat_map(|i| std::iter::repeat_n((vec![i; 2], a.local_addr().expect("bound")), 2))
+        .collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+    assert_eq!(net.stats().duplicated, 5);
 }

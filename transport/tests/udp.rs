@@ -4,7 +4,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use snmux_transport::{Transport, UdpConfig, UdpTransport};
+use bytes::Bytes;
+use snmux_transport::{Outgoing, RecvBatch, Transport, UdpConfig, UdpTransport};
 
 /// `EAFNOSUPPORT` on Linux: the host has no IPv6 at all.
 const EAFNOSUPPORT: i32 = 97;
@@ -159,4 +160,126 @@ async fn reports_bind_errors() {
     let taken = a.local_addr().expect("a");
     let error = UdpTransport::bind(UdpConfig::new().bind(taken)).expect_err("port in use");
     assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
+}
+
+/// Receives batches into `batch` until `n` datagrams came, or fails the
+/// test after `LOOPBACK_TIMEOUT`; returns them in order, and the number of
+/// batches they took.
+async fn recv_batches(
+    transport: &UdpTransport,
+    batch: &mut RecvBatch,
+    n: usize,
+) -> (Vec<(Vec<u8>, SocketAddr)>, usize) {
+    let mut got = Vec::new();
+    let mut batches = 0;
+    while got.len() < n {
+        batch.clear();
+        let k = tokio::time::timeout(
+            LOOPBACK_TIMEOUT,
+            std::future::poll_fn(|cx| transport.poll_recv_batch(cx, batch)),
+        )
+        .await
+        .expect("datagrams within the timeout")
+        .expect("poll_recv_batch");
+        assert_eq!(k, batch.len());
+        assert!(k >= 1 && k <= batch.capacity());
+        got.extend(batch.iter().map(|(b, from)| (b.to_vec(), from)));
+        batches += 1;
+    }
+    (got, batches)
+}
+
+/// Ten waiting datagrams of different sizes come out of `recvmmsg` whole,
+/// in order, with their source, at most a batch's capacity at a time.
+#[tokio::test]
+async fn a_batch_receives_the_waiting_datagrams_in_order() {
+    let a = bind("127.0.0.1:0").expect("bind a");
+    let b = bind("127.0.0.1:0").expect("bind b");
+    let (a_addr, b_addr) = (a.local_addr().expect("a"), b.local_addr().expect("b"));
+    let sent: Vec<Vec<u8>> = (0..10u8)
+        .map(|i| vec![i; 1 + 150 * usize::from(i)])
+        .collect();
+    for d in &sent {
+        a.send_to(d, b_addr).await.expect("send");
+    }
+    let mut batch = RecvBatch::new(4, 2048);
+    let (got, batches) = recv_batches(&b, &mut batch, 10).await;
+    let expected: Vec<_> = sent.into_iter().map(|d| (d, a_addr)).collect();
+    assert_eq!(got, expected);
+    assert!(batches >= 3, "4 slots: at least 3 batches, got {batches}");
+}
+
+/// A datagram longer than a slot is truncated to it, as `recv_from`
+/// truncates to its buffer.
+#[tokio::test]
+async fn a_batch_truncates_to_the_slot_size() {
+    let a = bind("127.0.0.1:0").expect("bind a");
+    let b = bind("127.0.0.1:0").expect("bind b");
+    a.send_to(&[7; 300], b.local_addr().expect("b"))
+        .await
+        .expect("send");
+    let mut batch = RecvBatch::new(2, 100);
+    let (got, _) = recv_batches(&b, &mut batch, 1).await;
+    assert_eq!(got[0].0, vec![7; 100]);
+}
+
+/// `sendmmsg` sends a prefix: up to a target the socket cannot reach,
+/// whose error comes alone on the next call.
+#[tokio::test]
+async fn a_send_batch_stops_at_the_first_unreachable_target() {
+    let a = bind("127.0.0.1:0").expect("bind a");
+    let b = bind("127.0.0.1:0").expect("bind b");
+    let b_addr = b.local_addr().expect("b");
+    let to = |bytes: &'static [u8], target| Outgoing {
+        bytes: Bytes::from_static(bytes),
+        target,
+    };
+    let datagrams = [
+        to(b"one", b_addr),
+        to(b"two", b_addr),
+        // An IPv6 target from an IPv4 socket.
+        to(b"lost", addr("[2001:db8::1]:161")),
+        to(b"three", b_addr),
+    ];
+    let send = |from: usize| {
+        let datagrams = &datagrams[from..];
+        let a = &a;
+        async move { std::future::poll_fn(|cx| a.poll_send_batch(cx, datagrams)).await }
+    };
+    assert_eq!(send(0).await.expect("two sent"), 2);
+    let error = send(2).await.expect_err("an IPv6 target");
+    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(send(3).await.expect("one sent"), 1);
+    let mut batch = RecvBatch::new(8, 2048);
+    let (got, _) = recv_batches(&b, &mut batch, 3).await;
+    let payloads: Vec<_> = got.into_iter().map(|(d, _)| d).collect();
+    assert_eq!(payloads, [&b"one"[..], b"two", b"three"]);
+}
+
+/// More datagrams than one `sendmmsg` takes (64) go out over several
+/// calls, none lost or reordered.
+#[tokio::test]
+async fn a_long_send_batch_goes_out_in_order() {
+    let a = bind("127.0.0.1:0").expect("bind a");
+    let b = bind("127.0.0.1:0").expect("bind b");
+    let b_addr = b.local_addr().expect("b");
+    let datagrams: Vec<Outgoing> = (0..200u32)
+        .map(|i| Outgoing {
+            bytes: Bytes::copy_from_slice(&i.to_be_bytes()),
+            target: b_addr,
+        })
+        .collect();
+    let mut done = 0;
+    while done < datagrams.len() {
+        let n = std::future::poll_fn(|cx| a.poll_send_batch(cx, &datagrams[done..]))
+            .await
+            .expect("sent");
+        assert!(n >= 1);
+        done += n;
+    }
+    let mut batch = RecvBatch::new(32, 64);
+    let (got, _) = recv_batches(&b, &mut batch, 200).await;
+    for (i, (d, _)) in got.iter().enumerate() {
+        assert_eq!(d[..], (i as u32).to_be_bytes());
+    }
 }
