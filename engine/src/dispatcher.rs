@@ -7,19 +7,19 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::task::Poll;
+use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
-use tokio::io::ReadBuf;
-use tokio::sync::{Mutex, Notify, oneshot};
+use futures::task::AtomicWaker;
+use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, trace};
 
-use snmux_transport::Transport;
+use snmux_transport::{Outgoing, RecvBatch, Transport};
 use snmux_usm::{AuthKey, PrivKey, SaltCounter};
 
 use crate::{
@@ -30,6 +30,11 @@ use crate::{
 
 /// The largest datagram the receive task reads (the UDP maximum).
 const RECV_BUFFER: usize = 65535;
+
+/// How many datagrams the receive task reads at once (one `recvmmsg`).
+/// The slots take `RECV_BATCH × RECV_BUFFER` bytes of address space; only
+/// the pages datagrams touch become resident.
+const RECV_BATCH: usize = 32;
 
 /// How many completed request-ids the receive task remembers to tell a
 /// duplicate response from one that matches nothing.
@@ -159,7 +164,8 @@ fn inc(c: &AtomicU64) {
 
 /// What the receive task decided about one datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Routed {
+#[non_exhaustive]
+pub enum Routed {
     /// It completed the request with this request-id.
     Completed(i32),
     /// It matched no request in flight.
@@ -284,20 +290,213 @@ pub struct ResponseV3 {
     pub authenticated: bool,
 }
 
-struct Shared {
-    transport: Arc<dyn Transport>,
-    table: DashMap<i32, Slot>,
+/// The request table and the receive path of a dispatcher, as plain code:
+/// no socket, no runtime, no timers (the [`Dispatcher`] is the tokio shell
+/// around it).
+///
+/// Insert a request with [`RequestTable::insert`] and hand every datagram
+/// that arrives to a [`Router`] of the table: it finds the request the
+/// datagram answers by request-id, checks it (source, version, community,
+/// PDU type), decodes it and completes the request, or counts it and drops
+/// it. This is what the receive task does with each datagram; tests and
+/// benchmarks call it directly.
+///
+/// A cheap handle: clones share one table.
+///
+/// # Examples
+///
+/// ```
+/// use snmux::dispatcher::{RequestTable, Routed};
+/// use snmux::{Message, Pdu, PduType, Version};
+///
+/// let table = RequestTable::new(16);
+/// let agent = "192.0.2.1:161".parse().expect("literal address");
+/// let mut request = table
+///     .insert(agent, Version::V2c, "public".into(), false)
+///     .expect("room in the table");
+/// let response = Message::new(
+///     Version::V2c,
+///     "public",
+///     Pdu::new(PduType::Response, request.request_id(), Vec::new()),
+/// )
+/// .to_bytes();
+/// let mut router = table.router();
+/// assert_eq!(router.route(agent, &response), Routed::Completed(request.request_id()));
+/// assert!(request.try_reply().expect("completed").is_ok());
+/// ```
+#[derive(Clone)]
+pub struct RequestTable {
+    table: Arc<Table>,
+}
+
+impl fmt::Debug for RequestTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestTable")
+            .field("len", &self.table.map.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestTable {
+    /// An empty table that holds at most `max_in_flight` requests
+    /// ([`Error::Busy`] beyond).
+    pub fn new(max_in_flight: usize) -> Self {
+        Self {
+            table: Arc::new(Table::new(max_in_flight)),
+        }
+    }
+
+    /// Inserts a community-based request to `target` under a fresh
+    /// request-id, and returns the handle that receives its reply. Dropping
+    /// the handle removes the request.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Busy`] when the table is full.
+    pub fn insert(
+        &self,
+        target: SocketAddr,
+        version: Version,
+        community: Bytes,
+        dangerous_accept_any_source: bool,
+    ) -> Result<PendingRequest, Error> {
+        let (tx, rx) = oneshot::channel();
+        let guard = self.table.insert(Entry {
+            tx,
+            target,
+            expect: Expect::Community { version, community },
+            any_source: dangerous_accept_any_source,
+        })?;
+        Ok(PendingRequest { guard, rx })
+    }
+
+    /// A router for the datagrams that answer the requests of this table.
+    /// Use one: it remembers the request-ids it completed, to count
+    /// duplicates apart.
+    pub fn router(&self) -> Router {
+        Router {
+            table: self.table.clone(),
+            recent: RecentIds::new(RECENT_IDS),
+        }
+    }
+
+    /// The counters (`sent` and `retransmitted` stay 0: the table sends
+    /// nothing).
+    pub fn stats(&self) -> Stats {
+        self.table.stats()
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.table.map.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.table.map.is_empty()
+    }
+}
+
+/// A request in a [`RequestTable`]: its request-id, and its reply once a
+/// [`Router`] completed it. Dropping it removes the request.
+#[must_use = "dropping a PendingRequest removes its request from the table"]
+pub struct PendingRequest {
+    guard: Guard,
+    rx: oneshot::Receiver<Result<ResponseV3, Error>>,
+}
+
+impl fmt::Debug for PendingRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingRequest")
+            .field("request_id", &self.guard.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingRequest {
+    /// The request-id the request's message must carry.
+    pub fn request_id(&self) -> i32 {
+        self.guard.id
+    }
+
+    /// The reply, once the request was completed: the Response-PDU, or the
+    /// request's error ([`Error::Decode`] for malformed varbinds). `None`
+    /// while it waits (and after the reply was taken).
+    pub fn try_reply(&mut self) -> Option<Result<Pdu, Error>> {
+        match self.rx.try_recv() {
+            Ok(reply) => Some(reply.map(|r| r.pdu)),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(Err(Error::Closed)),
+        }
+    }
+}
+
+/// The receive path of a [`RequestTable`]: decides about one datagram at a
+/// time. See [`RequestTable`].
+pub struct Router {
+    table: Arc<Table>,
+    recent: RecentIds,
+}
+
+impl fmt::Debug for Router {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Router").finish_non_exhaustive()
+    }
+}
+
+impl Router {
+    /// Routes one datagram from `from`: completes the request it answers,
+    /// or counts it and drops it. Never panics, whatever the bytes.
+    /// OctetString and Opaque values of the reply share `datagram`'s memory.
+    pub fn route(&mut self, from: SocketAddr, datagram: &Bytes) -> Routed {
+        inc(&self.table.counters.received);
+        self.table.route(from, datagram, &mut self.recent)
+    }
+}
+
+/// The plain part of a dispatcher: the table of requests and what the
+/// receive path does with it.
+struct Table {
+    map: DashMap<i32, Slot>,
     next_id: AtomicU32,
     in_flight: AtomicUsize,
     max_in_flight: usize,
-    max_message_size: usize,
     counters: Counters,
     closed: AtomicBool,
+}
+
+struct Shared {
+    transport: Arc<dyn Transport>,
+    table: Arc<Table>,
+    max_message_size: usize,
     shutdown: Notify,
-    /// Held while a request sends: see [`Shared::send`].
-    send_lock: Mutex<()>,
     /// Salts of SNMPv3 privacy (RFC 3414 §8.1.1.1, RFC 3826 §3.1.2.1).
     salt: SaltCounter,
+    /// Datagrams requests handed to the receive task to send, in batches.
+    outbox: StdMutex<Outbox>,
+    /// The receive task, to wake when the outbox fills.
+    outbox_waker: AtomicWaker,
+    /// A hint: the receive task just completed several requests and will
+    /// send what their successors queue in one batch. While it is set,
+    /// requests queue their datagrams instead of sending them themselves.
+    batching: AtomicBool,
+    /// The receive task could not send everything queued (the socket is not
+    /// writable): requests queue, and retransmissions wait.
+    stalled: AtomicBool,
+}
+
+/// Datagrams to send, and what each belongs to.
+#[derive(Default)]
+struct Outbox {
+    datagrams: Vec<Outgoing>,
+    meta: Vec<Queued>,
+}
+
+#[derive(Clone, Copy)]
+struct Queued {
+    id: i32,
+    /// The first transmission of its request: a failure fails the request.
+    first: bool,
 }
 
 /// The dispatcher of one engine: a cheap handle to the shared request table
@@ -311,8 +510,11 @@ impl fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dispatcher")
             .field("transport", &self.shared.transport)
-            .field("in_flight", &self.shared.in_flight.load(Ordering::Relaxed))
-            .field("closed", &self.shared.closed.load(Ordering::Relaxed))
+            .field(
+                "in_flight",
+                &self.shared.table.in_flight.load(Ordering::Relaxed),
+            )
+            .field("closed", &self.shared.table.closed.load(Ordering::Relaxed))
             .finish()
     }
 }
@@ -333,16 +535,14 @@ impl Dispatcher {
     ) -> Self {
         let shared = Arc::new(Shared {
             transport,
-            table: DashMap::new(),
-            next_id: AtomicU32::new(rand::random::<u32>()),
-            in_flight: AtomicUsize::new(0),
-            max_in_flight,
+            table: Arc::new(Table::new(max_in_flight)),
             max_message_size,
-            counters: Counters::default(),
-            closed: AtomicBool::new(false),
             shutdown: Notify::new(),
-            send_lock: Mutex::new(()),
             salt: SaltCounter::new(),
+            outbox: StdMutex::new(Outbox::default()),
+            outbox_waker: AtomicWaker::new(),
+            batching: AtomicBool::new(false),
+            stalled: AtomicBool::new(false),
         });
         tokio::spawn(receive_task(shared.clone()));
         Self { shared }
@@ -356,33 +556,17 @@ impl Dispatcher {
 
     /// Whether the receive task has stopped.
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.load(Ordering::SeqCst)
+        self.shared.table.closed.load(Ordering::SeqCst)
     }
 
     /// The counters.
     pub fn stats(&self) -> Stats {
-        let c = &self.shared.counters;
-        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        Stats {
-            sent: l(&c.sent),
-            retransmitted: l(&c.retransmitted),
-            received: l(&c.received),
-            completed: l(&c.completed),
-            timed_out: l(&c.timed_out),
-            dropped_unknown_id: l(&c.dropped_unknown_id),
-            dropped_wrong_source: l(&c.dropped_wrong_source),
-            dropped_decode_error: l(&c.dropped_decode_error),
-            dropped_duplicate: l(&c.dropped_duplicate),
-            dropped_mismatch: l(&c.dropped_mismatch),
-            dropped_auth_failure: l(&c.dropped_auth_failure),
-            dropped_not_in_time_window: l(&c.dropped_not_in_time_window),
-            in_flight: self.shared.in_flight.load(Ordering::Relaxed) as u64,
-        }
+        self.shared.table.stats()
     }
 
     /// The number of entries in the request table.
     pub fn table_len(&self) -> usize {
-        self.shared.table.len()
+        self.shared.table.map.len()
     }
 
     /// The local address of the transport.
@@ -503,7 +687,7 @@ impl Dispatcher {
         // a fresh msgID, a fresh HMAC. Community ones repeat the bytes.
         let fresh_ids = matches!(expect, Expect::Usm(_));
         let (tx, mut rx) = oneshot::channel();
-        let mut guard = shared.insert(Entry {
+        let mut guard = shared.table.insert(Entry {
             tx,
             target,
             expect,
@@ -521,21 +705,10 @@ impl Dispatcher {
         trace!(%target, id = guard.id, "send");
         let start = Instant::now();
         let deadline = start + options.timeout;
-        match shared.send(&datagram, target, deadline).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                inc(&shared.counters.timed_out);
-                return Err(Error::Timeout {
-                    target,
-                    retransmissions: 0,
-                });
-            }
-            Err(e) => return Err(e.into()),
-        }
-        inc(&shared.counters.sent);
+        shared.send(guard.id, &datagram, target, true)?;
 
         let refresh = options.refresh.max(Duration::from_millis(1));
-        let mut next_send = Instant::now() + refresh;
+        let mut next_send = start + refresh;
         let mut retransmissions = 0;
         let sleep = tokio::time::sleep_until(next_send.min(deadline));
         tokio::pin!(sleep);
@@ -548,13 +721,16 @@ impl Dispatcher {
                 () = &mut sleep => {
                     let now = Instant::now();
                     if now >= deadline {
-                        inc(&shared.counters.timed_out);
+                        inc(&shared.table.counters.timed_out);
                         debug!(%target, id = guard.id, retransmissions, "timeout");
                         return Err(Error::Timeout { target, retransmissions });
                     }
-                    if now >= next_send {
+                    // While the socket is not writable, what is queued
+                    // waits; another copy would only queue behind it.
+                    if now >= next_send && !shared.stalled.load(Ordering::Relaxed) {
+                        let mut id = guard.id;
                         if fresh_ids {
-                            let id = shared.alias(guard.id);
+                            id = shared.table.alias(guard.id);
                             guard.aliases.push(id);
                             let mut buf = Vec::with_capacity(datagram.len());
                             encode(id, &mut buf)?;
@@ -562,11 +738,13 @@ impl Dispatcher {
                         }
                         // A failed retransmission is not fatal: the next one,
                         // or the timeout, decides.
-                        if let Err(e) = shared.send(&datagram, target, deadline).await {
+                        if let Err(e) = shared.send(id, &datagram, target, false) {
                             debug!(%target, id = guard.id, error = %e, "retransmission failed");
                         }
                         retransmissions += 1;
-                        inc(&shared.counters.retransmitted);
+                        inc(&shared.table.counters.retransmitted);
+                    }
+                    if now >= next_send {
                         next_send += refresh;
                     }
                     sleep.as_mut().reset(next_send.min(deadline));
@@ -577,6 +755,75 @@ impl Dispatcher {
 }
 
 impl Shared {
+    /// Sends `datagram` (request `id`; `first`: its first transmission),
+    /// or queues it for the receive task to send in a batch.
+    ///
+    /// Sent at once, by the caller, unless the receive task is about to
+    /// send a batch or the socket is not writable. A queued datagram that
+    /// fails to send fails its request if it is a first transmission.
+    ///
+    /// # Errors
+    ///
+    /// The error of a send made here (not `WouldBlock`: that queues).
+    fn send(&self, id: i32, datagram: &Bytes, target: SocketAddr, first: bool) -> io::Result<()> {
+        if !self.batching.load(Ordering::Relaxed) && !self.stalled.load(Ordering::Relaxed) {
+            // The fast path: sent at once, no waker, no lock.
+            match self.transport.try_send_to(datagram, target) {
+                Ok(_) => {
+                    if first {
+                        inc(&self.table.counters.sent);
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        {
+            let mut outbox = self.outbox.lock().unwrap_or_else(PoisonError::into_inner);
+            outbox.datagrams.push(Outgoing {
+                bytes: datagram.clone(),
+                target,
+            });
+            outbox.meta.push(Queued { id, first });
+        }
+        self.outbox_waker.wake();
+        Ok(())
+    }
+}
+
+impl Table {
+    fn new(max_in_flight: usize) -> Self {
+        Self {
+            map: DashMap::new(),
+            next_id: AtomicU32::new(rand::random::<u32>()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight,
+            counters: Counters::default(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        let c = &self.counters;
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Stats {
+            sent: l(&c.sent),
+            retransmitted: l(&c.retransmitted),
+            received: l(&c.received),
+            completed: l(&c.completed),
+            timed_out: l(&c.timed_out),
+            dropped_unknown_id: l(&c.dropped_unknown_id),
+            dropped_wrong_source: l(&c.dropped_wrong_source),
+            dropped_decode_error: l(&c.dropped_decode_error),
+            dropped_duplicate: l(&c.dropped_duplicate),
+            dropped_mismatch: l(&c.dropped_mismatch),
+            dropped_auth_failure: l(&c.dropped_auth_failure),
+            dropped_not_in_time_window: l(&c.dropped_not_in_time_window),
+            in_flight: self.in_flight.load(Ordering::Relaxed) as u64,
+        }
+    }
+
     fn insert(self: &Arc<Self>, entry: Entry) -> Result<Guard, Error> {
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.max_in_flight {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -591,7 +838,7 @@ impl Shared {
             if id == 0 {
                 continue;
             }
-            match self.table.entry(id) {
+            match self.map.entry(id) {
                 dashmap::Entry::Vacant(v) => {
                     v.insert(Slot::Request(entry));
                     break id;
@@ -601,7 +848,7 @@ impl Shared {
             }
         };
         let guard = Guard {
-            shared: self.clone(),
+            table: self.clone(),
             id,
             aliases: Vec::new(),
         };
@@ -620,7 +867,7 @@ impl Shared {
             if id == 0 {
                 continue;
             }
-            if let dashmap::Entry::Vacant(v) = self.table.entry(id) {
+            if let dashmap::Entry::Vacant(v) = self.map.entry(id) {
                 v.insert(Slot::Alias(primary));
                 return id;
             }
@@ -629,40 +876,15 @@ impl Shared {
 
     /// The request an id routes to, or the verdict when none does.
     fn resolve(&self, id: i32, recent: &RecentIds) -> Result<i32, Routed> {
-        let primary = match self.table.get(&id).as_deref() {
+        let primary = match self.map.get(&id).as_deref() {
             Some(Slot::Request(_)) => return Ok(id),
             Some(Slot::Alias(primary)) => *primary,
             None if recent.contains(id) => return Err(Routed::Duplicate),
             None => return Err(Routed::UnknownId),
         };
-        match self.table.get(&primary).as_deref() {
+        match self.map.get(&primary).as_deref() {
             Some(Slot::Request(_)) => Ok(primary),
             _ => Err(Routed::Duplicate),
-        }
-    }
-
-    /// Sends `datagram`; waits for the socket no later than `deadline`
-    /// (then `TimedOut`).
-    async fn send(&self, datagram: &[u8], target: SocketAddr, deadline: Instant) -> io::Result<()> {
-        // The fast path: sent at once, no waker, no lock.
-        match self.transport.try_send_to(datagram, target) {
-            Ok(_) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-        // `poll_send_to` keeps only the waker of its last `Pending` caller,
-        // as tokio's `UdpSocket` does: of requests that find the socket not
-        // writable at the same time (a full send buffer, or a socket whose
-        // first readiness event the runtime has not seen yet), all but one
-        // would never be woken. One request at a time waits for the socket;
-        // the others wait here, in a queue that wakes each of them.
-        let wait = async {
-            let _one_sender = self.send_lock.lock().await;
-            poll_fn(|cx| self.transport.poll_send_to(cx, datagram, target)).await
-        };
-        match tokio::time::timeout_at(deadline, wait).await {
-            Ok(sent) => sent.map(drop),
-            Err(_) => Err(io::ErrorKind::TimedOut.into()),
         }
     }
 
@@ -675,7 +897,7 @@ impl Shared {
             Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
         };
         let id = header.request_id;
-        let verdict = match self.table.get(&id).as_deref() {
+        let verdict = match self.map.get(&id).as_deref() {
             None if recent.contains(id) => Routed::Duplicate,
             None => Routed::UnknownId,
             // Community requests are retransmitted with the same id.
@@ -733,7 +955,7 @@ impl Shared {
                 return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
             }
         };
-        let expect = match self.table.get(&primary).as_deref() {
+        let expect = match self.map.get(&primary).as_deref() {
             Some(Slot::Request(e)) if !e.any_source && e.target != from => Err(Routed::WrongSource),
             Some(Slot::Request(e)) => match &e.expect {
                 Expect::Usm(u) => Ok(u.clone()),
@@ -856,11 +1078,11 @@ impl Shared {
         result: Result<ResponseV3, Error>,
         recent: &mut RecentIds,
     ) -> Routed {
-        let entry = match self.table.remove(&id) {
+        let entry = match self.map.remove(&id) {
             Some((_, Slot::Request(entry))) => entry,
             Some((id, alias @ Slot::Alias(_))) => {
                 // Not a request: put it back.
-                self.table.insert(id, alias);
+                self.map.insert(id, alias);
                 inc(&self.counters.dropped_unknown_id);
                 return Routed::UnknownId;
             }
@@ -881,11 +1103,23 @@ impl Shared {
         Routed::Completed(id)
     }
 
+    /// Fails the request `id` with `error` (a queued first transmission
+    /// that could not be sent).
+    fn fail(&self, id: i32, error: Error) {
+        if let Some((_, Slot::Request(entry))) = self
+            .map
+            .remove_if(&id, |_, s| matches!(s, Slot::Request(_)))
+        {
+            debug!(id, %error, "send failed");
+            let _ = entry.tx.send(Err(error));
+        }
+    }
+
     /// Marks the dispatcher closed and fails every request in flight.
     fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         // Dropping the senders wakes every waiting request with `Closed`.
-        self.table.clear();
+        self.map.clear();
     }
 }
 
@@ -952,7 +1186,7 @@ fn encode_v3(
 
 /// Removes a request's entry when its future completes or is dropped.
 struct Guard {
-    shared: Arc<Shared>,
+    table: Arc<Table>,
     id: i32,
     /// Further ids of the request (SNMPv3 retransmissions).
     aliases: Vec<i32>,
@@ -960,11 +1194,11 @@ struct Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        self.shared.table.remove(&self.id);
+        self.table.map.remove(&self.id);
         for alias in &self.aliases {
-            self.shared.table.remove(alias);
+            self.table.map.remove(alias);
         }
-        self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.table.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -1000,9 +1234,109 @@ impl RecentIds {
     }
 }
 
+/// Copies received datagrams into shared chunks, so that a datagram costs
+/// no allocation of its own: a `Bytes` of the chunk's memory, which values
+/// of the reply slice further. A chunk is freed when the last value that
+/// refers to it is; a reply kept for long keeps its chunk (at most
+/// [`CHUNK`] bytes). Datagrams larger than a quarter chunk get their own.
+struct Arena {
+    chunk: BytesMut,
+}
+
+/// The size of an arena chunk.
+const CHUNK: usize = 16 * 1024;
+
+impl Arena {
+    fn new() -> Self {
+        Self {
+            chunk: BytesMut::new(),
+        }
+    }
+
+    fn copy(&mut self, datagram: &[u8]) -> Bytes {
+        if datagram.len() > CHUNK / 4 {
+            return Bytes::copy_from_slice(datagram);
+        }
+        if self.chunk.capacity() - self.chunk.len() < datagram.len() {
+            self.chunk = BytesMut::with_capacity(CHUNK);
+        }
+        self.chunk.extend_from_slice(datagram);
+        self.chunk.split().freeze()
+    }
+}
+
+/// The receive task's side of the outbox: what it took from it and has not
+/// sent yet.
+#[derive(Default)]
+struct Flusher {
+    taken: Outbox,
+    /// How many of `taken` were sent (or failed).
+    done: usize,
+}
+
+impl Flusher {
+    /// Sends what requests queued, in batches, until the outbox is empty or
+    /// the transport is not writable (then the transport wakes the task).
+    fn poll_flush(&mut self, cx: &mut Context<'_>, shared: &Shared) {
+        shared.outbox_waker.register(cx.waker());
+        let mut sent_any = false;
+        loop {
+            if self.done == self.taken.datagrams.len() {
+                self.taken.datagrams.clear();
+                self.taken.meta.clear();
+                self.done = 0;
+                let mut outbox = shared.outbox.lock().unwrap_or_else(PoisonError::into_inner);
+                if outbox.datagrams.is_empty() {
+                    drop(outbox);
+                    shared.stalled.store(false, Ordering::Relaxed);
+                    if sent_any {
+                        // The batch's successors are out: requests send
+                        // for themselves again until the next batch.
+                        shared.batching.store(false, Ordering::Relaxed);
+                    }
+                    return;
+                }
+                std::mem::swap(&mut *outbox, &mut self.taken);
+            }
+            let rest = &self.taken.datagrams[self.done..];
+            match shared.transport.poll_send_batch(cx, rest) {
+                Poll::Ready(Ok(n)) => {
+                    let n = n.clamp(1, rest.len());
+                    let first = self.taken.meta[self.done..self.done + n]
+                        .iter()
+                        .filter(|q| q.first)
+                        .count();
+                    shared
+                        .table
+                        .counters
+                        .sent
+                        .fetch_add(first as u64, Ordering::Relaxed);
+                    self.done += n;
+                    sent_any = true;
+                }
+                Poll::Ready(Err(e)) => {
+                    let q = self.taken.meta[self.done];
+                    if q.first {
+                        shared.table.fail(q.id, Error::Io(e));
+                    } else {
+                        debug!(id = q.id, error = %e, "retransmission failed");
+                    }
+                    self.done += 1;
+                }
+                Poll::Pending => {
+                    shared.stalled.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+    }
+}
+
 async fn receive_task(shared: Arc<Shared>) {
-    let mut scratch = vec![0u8; RECV_BUFFER];
+    let mut batch = RecvBatch::new(RECV_BATCH, RECV_BUFFER);
     let mut recent = RecentIds::new(RECENT_IDS);
+    let mut arena = Arena::new();
+    let mut flusher = Flusher::default();
     let shutdown = shared.shutdown.notified();
     tokio::pin!(shutdown);
     loop {
@@ -1010,21 +1344,27 @@ async fn receive_task(shared: Arc<Shared>) {
             biased;
             () = &mut shutdown => break,
             r = poll_fn(|cx| {
-                let mut rb = ReadBuf::new(&mut scratch);
-                match shared.transport.poll_recv_from(cx, &mut rb) {
-                    Poll::Ready(Ok(from)) => Poll::Ready(Ok((from, rb.filled().len()))),
-                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                    Poll::Pending => Poll::Pending,
-                }
+                flusher.poll_flush(cx, &shared);
+                batch.clear();
+                shared.transport.poll_recv_batch(cx, &mut batch)
             }) => r,
         };
         match received {
-            Ok((from, len)) => {
-                inc(&shared.counters.received);
-                // One exact-size copy per datagram: values slice it, and it
-                // is freed when the last value referring to it is.
-                let datagram = Bytes::copy_from_slice(&scratch[..len]);
-                shared.route(from, &datagram, &mut recent);
+            Ok(n) => {
+                shared
+                    .table
+                    .counters
+                    .received
+                    .fetch_add(n as u64, Ordering::Relaxed);
+                if n >= 2 {
+                    // The requests these complete will mostly send again
+                    // at once: let them queue, and send them in one batch.
+                    shared.batching.store(true, Ordering::Relaxed);
+                }
+                for (bytes, from) in batch.iter() {
+                    let datagram = arena.copy(bytes);
+                    shared.table.route(from, &datagram, &mut recent);
+                }
             }
             Err(e) => {
                 // ICMP errors (port unreachable) surface here on some
@@ -1035,13 +1375,18 @@ async fn receive_task(shared: Arc<Shared>) {
         }
     }
     debug!("receive task stopped");
-    shared.close();
+    shared.table.close();
+    // What is still queued belongs to requests that now fail.
+    let mut outbox = shared.outbox.lock().unwrap_or_else(PoisonError::into_inner);
+    outbox.datagrams.clear();
+    outbox.meta.clear();
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex as StdMutex;
-    use std::task::{Context, Waker};
+    use std::task::Waker;
+
+    use tokio::io::ReadBuf;
 
     use super::*;
 
@@ -1050,6 +1395,8 @@ mod tests {
     #[derive(Debug, Default)]
     struct NotYetWritable {
         writable: AtomicBool,
+        /// Once writable, refuse every datagram (ECONNREFUSED).
+        refuse: AtomicBool,
         waker: StdMutex<Option<Waker>>,
         sent: AtomicUsize,
     }
@@ -1071,6 +1418,9 @@ mod tests {
             _target: SocketAddr,
         ) -> Poll<io::Result<usize>> {
             if self.writable.load(Ordering::SeqCst) {
+                if self.refuse.load(Ordering::SeqCst) {
+                    return Poll::Ready(Err(io::ErrorKind::ConnectionRefused.into()));
+                }
                 self.sent.fetch_add(1, Ordering::SeqCst);
                 return Poll::Ready(Ok(buf.len()));
             }
@@ -1175,5 +1525,179 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::from_secs(2));
         assert_eq!(dispatcher.table_len(), 0);
         assert_eq!(dispatcher.stats().timed_out, 1);
+    }
+
+    fn spawn_gets(
+        dispatcher: &Dispatcher,
+        n: usize,
+    ) -> Vec<tokio::task::JoinHandle<Result<Pdu, Error>>> {
+        let target = SocketAddr::from(([127, 0, 0, 1], 161));
+        (0..n)
+            .map(|_| {
+                let d = dispatcher.clone();
+                tokio::spawn(async move {
+                    let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
+                    d.request(
+                        target,
+                        Version::V2c,
+                        Bytes::from_static(b"public"),
+                        pdu,
+                        &RequestOptions::default(),
+                    )
+                    .await
+                })
+            })
+            .collect()
+    }
+
+    async fn until(mut done: impl FnMut() -> bool) {
+        let wait = async {
+            while !done() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_millis(500), wait)
+            .await
+            .expect("the condition within 500 ms");
+    }
+
+    /// Datagrams queued while the socket is not writable are not sent after
+    /// a shutdown, and their requests fail with `Closed`.
+    #[tokio::test(start_paused = true)]
+    async fn queued_requests_fail_on_shutdown_and_are_not_sent() {
+        let transport = Arc::new(NotYetWritable::default());
+        let dispatcher = Dispatcher::start(transport.clone(), 100, 65507);
+        let requests = spawn_gets(&dispatcher, 10);
+        until(|| dispatcher.table_len() == 10).await;
+        dispatcher.shutdown();
+        for r in requests {
+            let r = r.await.expect("not cancelled");
+            assert!(matches!(r, Err(Error::Closed)), "{r:?}");
+        }
+        transport.make_writable();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(transport.sent.load(Ordering::SeqCst), 0);
+        assert_eq!(dispatcher.table_len(), 0);
+        assert_eq!(dispatcher.stats().in_flight, 0);
+    }
+
+    /// Cancelling requests whose datagrams wait in the queue removes their
+    /// entries at once; the others are sent when the socket is writable.
+    /// (The cancelled ones' datagrams may still go out, as they would had
+    /// they been sent just before; a response to them matches nothing.)
+    #[tokio::test(start_paused = true)]
+    async fn cancelled_queued_requests_leave_no_entry() {
+        let transport = Arc::new(NotYetWritable::default());
+        let dispatcher = Dispatcher::start(transport.clone(), 100, 65507);
+        let mut requests = spawn_gets(&dispatcher, 10);
+        until(|| dispatcher.table_len() == 10).await;
+        for r in requests.drain(..4) {
+            r.abort();
+            assert!(r.await.expect_err("aborted").is_cancelled());
+        }
+        assert_eq!(dispatcher.table_len(), 6);
+        assert_eq!(dispatcher.stats().in_flight, 6);
+        transport.make_writable();
+        until(|| dispatcher.stats().sent == 10).await;
+        assert_eq!(dispatcher.table_len(), 6);
+        for r in requests {
+            r.abort();
+        }
+        until(|| dispatcher.table_len() == 0).await;
+        assert_eq!(dispatcher.stats().in_flight, 0);
+    }
+
+    /// A queued first transmission that the transport refuses fails its
+    /// request with that error, at once, as a direct send would.
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_queued_send_is_the_requests_error() {
+        let transport = Arc::new(NotYetWritable::default());
+        transport.refuse.store(true, Ordering::SeqCst);
+        let dispatcher = Dispatcher::start(transport.clone(), 100, 65507);
+        let requests = spawn_gets(&dispatcher, 3);
+        until(|| dispatcher.table_len() == 3).await;
+        let started = Instant::now();
+        transport.make_writable();
+        for r in requests {
+            let r = r.await.expect("not cancelled");
+            assert!(
+                matches!(&r, Err(Error::Io(e)) if e.kind() == io::ErrorKind::ConnectionRefused),
+                "{r:?}"
+            );
+        }
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(dispatcher.table_len(), 0);
+        assert_eq!(dispatcher.stats().sent, 0);
+    }
+
+    /// An agent on a TestNet that answers every GET: many requests in
+    /// flight make the receive task read batches, and their successors
+    /// queue and go out in batches. Every request gets its own answer.
+    #[tokio::test(start_paused = true)]
+    async fn batched_receives_and_sends_answer_every_request() {
+        use snmux_transport::test::{Faults, TestNet};
+
+        let net = TestNet::new(7);
+        net.set_faults(Faults::none().delay(Duration::from_millis(1)..=Duration::from_millis(3)));
+        let agent = SocketAddr::from(([10, 0, 0, 1], 161));
+        let _agent = net.serve(agent, |request| {
+            let Ok(Message {
+                version,
+                community,
+                pdu: AnyPdu::Pdu(pdu),
+            }) = Message::decode(&Bytes::copy_from_slice(request))
+            else {
+                return None;
+            };
+            // The answer names the request-id, so a mix-up shows.
+            let value = crate::Value::Integer(pdu.request_id);
+            let varbinds = vec![crate::VarBind::new(
+                crate::Oid::from_slice(&[1, 3, 6]),
+                value,
+            )];
+            let response = Message::new(
+                version,
+                community,
+                Pdu::new(PduType::Response, pdu.request_id, varbinds),
+            );
+            Some(response.to_vec())
+        });
+        let socket = net.bind(SocketAddr::from(([10, 0, 0, 100], 0)));
+        let dispatcher = Dispatcher::start(Arc::new(socket), 1000, 65507);
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let d = dispatcher.clone();
+                tokio::spawn(async move {
+                    for _ in 0..20 {
+                        let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
+                        let reply = d
+                            .request(
+                                agent,
+                                Version::V2c,
+                                Bytes::from_static(b"public"),
+                                pdu,
+                                &RequestOptions::default(),
+                            )
+                            .await
+                            .expect("an answer");
+                        assert_eq!(
+                            reply.varbinds[0].value,
+                            crate::Value::Integer(reply.request_id),
+                            "the answer to this request"
+                        );
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("no panic");
+        }
+        let stats = dispatcher.stats();
+        assert_eq!(
+            (stats.sent, stats.completed, stats.retransmitted),
+            (1280, 1280, 0)
+        );
+        assert_eq!(stats.received, 1280);
+        assert_eq!(dispatcher.table_len(), 0);
     }
 }
