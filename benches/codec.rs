@@ -1,13 +1,23 @@
-//! Micro-benchmarks of the message codec: encoding a GET request, decoding
-//! responses of 1, 10 and 50 varbinds, and reading just the header (what the
-//! receive task does before it finds the request).
+//! Micro-benchmarks of the message codec, the receive path and USM:
+//! encoding a GET request; decoding responses of 1, 10 and 50 varbinds, and
+//! reading just the header; the dispatcher's per-datagram receive path
+//! (find the request, check, decode, complete) without a socket; SNMPv3
+//! authPriv (HMAC-SHA-256 + AES-128) sign+encrypt and verify+decrypt of one
+//! message; password-to-key.
 //!
 //! `cargo bench --bench codec`
 
 use std::hint::black_box;
+use std::net::SocketAddr;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use snmux::dispatcher::{RequestTable, Routed};
+use snmux::usm::{AuthKey, AuthProtocol, MasterKey, PrivKey, PrivProtocol, SaltCounter};
 use snmux::{Bytes, Message, MessageHeader, Oid, Pdu, PduType, Value, VarBind, Version, oid};
+use snmux::{
+    BytesMut, FLAG_AUTH, FLAG_PRIV, HeaderV3, MessageV3, MsgData, SECURITY_MODEL_USM, ScopedPdu,
+    UsmSecurityParameters,
+};
 
 fn response(n: u32) -> Bytes {
     let varbinds = (1..=n)
@@ -79,5 +89,151 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// The receive path of one response: a request waits in a table of 1,000,
+/// its response arrives, the router finds it, checks it, decodes its
+/// varbind and completes it.
+fn receive_path(c: &mut Criterion) {
+    let agent: SocketAddr = "192.0.2.1:161".parse().expect("literal address");
+    let table = RequestTable::new(1 << 20);
+    let _others: Vec<_> = (0..999)
+        .map(|_| {
+            table
+                .insert(agent, Version::V2c, Bytes::from_static(b"public"), false)
+                .expect("room")
+        })
+        .collect();
+    let mut router = table.router();
+    c.bench_function("receive path: route + decode + complete 1 varbind", |b| {
+        b.iter_batched(
+            || {
+                let request = table
+                    .insert(agent, Version::V2c, Bytes::from_static(b"public"), false)
+                    .expect("room");
+                let response = Message::new(
+                    Version::V2c,
+                    "public",
+                    Pdu::new(
+                        PduType::Response,
+                        request.request_id(),
+                        vec![VarBind::new(
+                            oid!(1, 3, 6, 1, 2, 1, 1, 1, 0),
+                            Value::from("snmux-bench responder"),
+                        )],
+                    ),
+                )
+                .to_bytes();
+                (request, response)
+            },
+            |(mut request, response)| {
+                let routed = router.route(agent, black_box(&response));
+                assert!(matches!(routed, Routed::Completed(_)));
+                let reply = request.try_reply();
+                (request, reply)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+/// SNMPv3 authPriv with HMAC-SHA-256 and AES-128: what the dispatcher does
+/// to send a request (encode, encrypt, sign) and to accept a response
+/// (decode the header, verify, decrypt, decode the scoped PDU).
+fn usm(c: &mut Criterion) {
+    let engine_id = Bytes::from_static(b"\x80\x00\x1f\x88\x80snmux-bench");
+    let auth = AuthKey::from_password(AuthProtocol::Sha256, "auth passphrase", &engine_id)
+        .expect("a valid passphrase");
+    let privacy = PrivKey::from_password(
+        AuthProtocol::Sha256,
+        PrivProtocol::Aes128,
+        "priv passphrase",
+        &engine_id,
+    )
+    .expect("a valid passphrase");
+    let salts = SaltCounter::new();
+    let scoped = ScopedPdu {
+        context_engine_id: engine_id.clone(),
+        context_name: Bytes::new(),
+        pdu: Pdu::new(
+            PduType::GetRequest,
+            0x1234_5678,
+            vec![VarBind::null(oid!(1, 3, 6, 1, 2, 1, 1, 1, 0))],
+        ),
+    };
+    let secure = |scoped: &ScopedPdu, flags: u8| -> BytesMut {
+        let mut plain = BytesMut::with_capacity(scoped.encoded_len());
+        scoped.encode(&mut plain);
+        let (encrypted, params) = privacy.encrypt(1, 1000, salts.next(), &plain);
+        let message = MessageV3 {
+            msg_id: scoped.pdu.request_id,
+            max_size: 65507,
+            flags: flags | FLAG_AUTH | FLAG_PRIV,
+            security_model: SECURITY_MODEL_USM,
+            usm: UsmSecurityParameters {
+                engine_id: engine_id.clone(),
+                engine_boots: 1,
+                engine_time: 1000,
+                user_name: Bytes::from_static(b"bench"),
+                auth_params: Bytes::from(vec![0; AuthProtocol::Sha256.mac_len()]),
+                priv_params: Bytes::copy_from_slice(&params),
+            },
+            data: MsgData::Encrypted(Bytes::from(encrypted)),
+        };
+        let mut out = BytesMut::with_capacity(message.encoded_len());
+        let offset = message.encode(&mut out);
+        auth.sign(&mut out, offset).expect("a signable message");
+        out
+    };
+    c.bench_function(
+        "v3 authPriv SHA-256/AES-128: encode + encrypt + sign",
+        |b| b.iter(|| secure(black_box(&scoped), snmux::FLAG_REPORTABLE)),
+    );
+
+    let response = ScopedPdu {
+        pdu: Pdu::new(
+            PduType::Response,
+            0x1234_5678,
+            vec![VarBind::new(
+                oid!(1, 3, 6, 1, 2, 1, 1, 1, 0),
+                Value::from("snmux-bench responder"),
+            )],
+        ),
+        ..scoped.clone()
+    };
+    let wire = secure(&response, 0).freeze();
+    c.bench_function(
+        "v3 authPriv SHA-256/AES-128: verify + decrypt + decode",
+        |b| {
+            b.iter(|| {
+                let bytes = black_box(&wire);
+                let h = HeaderV3::decode(bytes).expect("a v3 header");
+                auth.check(bytes, h.auth_params_offset)
+                    .expect("a valid MAC");
+                let plain = privacy
+                    .decrypt(
+                        h.engine_boots,
+                        h.engine_time,
+                        h.priv_params,
+                        h.encrypted().expect("encrypted"),
+                    )
+                    .expect("decrypts");
+                ScopedPdu::decode(&Bytes::from(plain)).expect("decodes")
+            })
+        },
+    );
+
+    let mut group = c.benchmark_group("password to key");
+    group.sample_size(20);
+    for proto in [AuthProtocol::Sha1, AuthProtocol::Sha256] {
+        group.bench_function(format!("{proto:?} (1 MiB of hashing)"), |b| {
+            b.iter(|| MasterKey::from_password(proto, black_box("maplesyrup")).expect("valid"))
+        });
+    }
+    group.bench_function("localize SHA-256", |b| {
+        let master = MasterKey::from_password(AuthProtocol::Sha256, "maplesyrup").expect("valid");
+        b.iter(|| master.localize_auth(black_box(&engine_id)).expect("valid"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, receive_path, usm);
 criterion_main!(benches);
