@@ -75,6 +75,12 @@ pub mod usm {
     pub use snmux_usm::*;
 }
 
+/// Simulated agents: snmprec recordings and vendor PDU profiles served
+/// over UDP, for tests, demos and benchmarks.
+pub mod sim {
+    pub use snmux_sim::*;
+}
+
 /// The dispatcher below the managers: requests by request-id or msgID.
 pub mod dispatcher {
     pub use snmux_engine::dispatcher::*;
