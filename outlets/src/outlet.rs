@@ -304,6 +304,15 @@ impl OutletGroup {
         self.outlets.is_empty()
     }
 
+    /// The same outlets, with names mapped by `f`.
+    #[must_use]
+    pub fn renamed(mut self, f: impl Fn(&str) -> String) -> Self {
+        for name in &mut self.names {
+            *name = f(name);
+        }
+        self
+    }
+
     /// [`switch_all`] on the group: one `(name, result)` per outlet.
     pub async fn switch(&self, action: Action) -> Vec<(&str, Result<(), Error>)> {
         self.named(switch_all(&self.outlets, action).await)

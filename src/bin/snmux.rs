@@ -14,6 +14,8 @@ mod agent;
 mod cli;
 #[path = "snmux/format.rs"]
 mod format;
+#[path = "snmux/outlet.rs"]
+mod outlet;
 #[path = "snmux/poll.rs"]
 mod poll;
 #[path = "snmux/set.rs"]
@@ -41,6 +43,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Poll(args) = &cli.command {
         return poll::main(args);
+    }
+    if let Command::Outlet(args) = &cli.command {
+        return outlet::main(args);
     }
     let credentials = match cli.command.common().credentials() {
         Ok(credentials) => credentials,
@@ -118,6 +123,7 @@ async fn run<W: Write>(
         }
         Command::Set(_) => out.varbinds(&manager.set(&set_varbinds).await?)?,
         Command::Poll(_) => unreachable!("main() runs poll before it connects"),
+        Command::Outlet(_) => unreachable!("main dispatches `outlet` first"),
     }
     Ok(())
 }

@@ -29,6 +29,8 @@ Examples:
   snmux bulkget -Cn1 -Cr5 udp:switch.example:161 1.3.6.1.2.1.1.3.0 1.3.6.1.2.1.2.2.1.10
   snmux set -c private 192.0.2.10 1.3.6.1.2.1.1.4.0 s ops@example.net
   snmux get -v3 -l authPriv -u ops -a SHA-256 -A authpass -x AES -X privpass h 1.3.6.1.2.1.1.5.0
+  snmux outlet off -f lab.yaml bench
+  snmux outlet read -n 0 -i 2 --snmp 192.0.2.7 --profile apc-rpdu2 -c private 5
 
 Errors print one line on stderr and exit with status 1; usage errors exit with status 2."
 )]
@@ -57,6 +59,15 @@ pub(crate) enum Command {
     /// Poll many agents at once, from an inventory file or the command
     /// line: one-shot or every --interval; a table, --json or --csv.
     Poll(PollArgs),
+    /// Switch and read power outlets: SNMP PDUs and EnerGenie strips.
+    ///
+    /// TARGETs are outlet and group names of the lab file (-f FILE: YAML,
+    /// TOML, or a Jumpstarter exporter configuration), or PDU:OUTLET; with
+    /// --snmp, --energenie or --energenie-tcp instead of a file, they are
+    /// outlet numbers of that one PDU (3, 1.3). Many outlets are switched
+    /// concurrently across PDUs and one at a time on each; every outlet
+    /// gets a result line, and the exit status is 1 if any failed.
+    Outlet(crate::outlet::OutletArgs),
 }
 
 impl Command {
@@ -68,6 +79,9 @@ impl Command {
             Command::Walk(a) => &a.common,
             Command::Set(a) => &a.common,
             Command::Poll(_) => unreachable!("main() runs poll before it reads net-snmp options"),
+            Command::Outlet(_) => {
+                unreachable!("`outlet` has no SNMP options; main dispatches it first")
+            }
         }
     }
 
@@ -80,6 +94,7 @@ impl Command {
             Command::Walk(_) => "walk",
             Command::Set(_) => "set",
             Command::Poll(_) => "poll",
+            Command::Outlet(_) => "outlet",
         }
     }
 }
