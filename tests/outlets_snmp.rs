@@ -321,3 +321,255 @@ async fn priv_without_auth_is_a_config_error() {
     let e = config.outlet(&engine, "power").await.unwrap_err();
     assert!(matches!(e, Error::Config(_)), "{e}");
 }
+
+// --- every profile against the simulated PDU of its vendor (snmux-sim) -----
+
+mod pdus {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use snmux::outlets::snmp::{Profile, SnmpOutlet};
+    use snmux::outlets::{Action, Error, OutletState, PowerOutlet, switch_all};
+    use snmux::sim::{self, Agent, PduOptions, Sim, SimAgent};
+    use snmux::{Engine, Security};
+
+    /// 8 outlets in groups of 4 (Sentry infeeds, PoE port groups), a short
+    /// reboot.
+    fn options() -> PduOptions {
+        PduOptions::new()
+            .outlets(8)
+            .outlets_per_group(4)
+            .cycle_time(Duration::from_millis(300))
+            .seed(7)
+    }
+
+    fn outlet(engine: &Engine, agent: &SimAgent, outlet: &str) -> SnmpOutlet {
+        let name = agent.profile().unwrap().name();
+        let profile = Profile::builtin(name).unwrap_or_else(|| panic!("no profile {name}"));
+        let community = agent.write_community().to_vec();
+        let manager = engine
+            .manager(agent.addr(), Security::v2c(community))
+            .build();
+        SnmpOutlet::builder(manager, Arc::new(profile), outlet)
+            .confirm_timeout(Duration::from_secs(10))
+            .poll_interval(Duration::from_millis(50))
+            .build()
+            .unwrap()
+    }
+
+    fn dotted(index: &[u32]) -> String {
+        index
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    fn state(s: sim::OutletState) -> OutletState {
+        match s {
+            sim::OutletState::On => OutletState::On,
+            sim::OutletState::Off => OutletState::Off,
+        }
+    }
+
+    /// Within 10 % (the simulated load varies by ±10 % over a minute) or
+    /// the scale's resolution.
+    fn close(got: f64, want: f64, resolution: f64) -> bool {
+        (got - want).abs() <= want.abs() * 0.1 + resolution
+    }
+
+    #[tokio::test]
+    async fn every_profile_switches_cycles_reads_and_indexes() {
+        let sim = Sim::builder()
+            .agents(sim::Profile::ALL.map(|p| Agent::pdu(p, options()).build()))
+            .start()
+            .await
+            .unwrap();
+        let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        for agent in sim.agents() {
+            let profile = agent.profile().unwrap();
+            // Outlet 6 is the second of group 2 where there are groups: a
+            // multi-part index (1.2.2 for Sentry, 2.2 for PoE).
+            for n in [1, 6] {
+                let index = agent.outlet_index(n).unwrap();
+                let outlet = outlet(&engine, agent, &dotted(&index));
+                let what = format!("{} outlet {n} ({})", profile.name(), outlet.outlet());
+                assert_eq!(outlet.index(), index.as_slice(), "{what}");
+                assert_eq!(outlet.state().await.unwrap(), OutletState::On, "{what}");
+
+                outlet.off().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(
+                    state(agent.outlet_state(n).unwrap()),
+                    OutletState::Off,
+                    "{what}"
+                );
+                assert_eq!(outlet.state().await.unwrap(), OutletState::Off, "{what}");
+                // The other outlets did not move.
+                for other in (1..=8).filter(|&o| o != n) {
+                    assert_eq!(
+                        agent.outlet_state(other),
+                        Some(sim::OutletState::On),
+                        "{what}: {other}"
+                    );
+                }
+
+                outlet.on().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(
+                    state(agent.outlet_state(n).unwrap()),
+                    OutletState::On,
+                    "{what}"
+                );
+
+                // The PDU's own reboot where it has one; off, wait, on else.
+                let wait = (!profile.can_cycle()).then_some(Duration::from_millis(50));
+                outlet
+                    .cycle(wait)
+                    .await
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(
+                    state(agent.outlet_state(n).unwrap()),
+                    OutletState::On,
+                    "{what}"
+                );
+                assert_eq!(agent.outlet_pending(n), Some(false), "{what}");
+
+                let readings = &outlet.profile().readings;
+                if readings.is_empty() {
+                    let e = outlet.measure().await.unwrap_err();
+                    assert!(matches!(e, Error::Unsupported { .. }), "{what}: {e}");
+                    continue;
+                }
+                let got = outlet
+                    .measure()
+                    .await
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                let want = agent.outlet_reading(n).unwrap();
+                for (field, got, want, resolution, defined) in [
+                    (
+                        "voltage",
+                        got.voltage,
+                        want.voltage,
+                        1.0,
+                        readings.voltage.is_some(),
+                    ),
+                    (
+                        "current",
+                        got.current,
+                        want.current,
+                        0.1,
+                        readings.current.is_some(),
+                    ),
+                    (
+                        "power",
+                        got.active_power,
+                        want.active_power,
+                        1.0,
+                        readings.active_power.is_some(),
+                    ),
+                ] {
+                    match (defined, got) {
+                        (false, None) => {}
+                        (true, Some(got)) => {
+                            assert!(
+                                close(got, want, resolution),
+                                "{what}: {field} {got} vs {want}"
+                            )
+                        }
+                        other => panic!("{what}: {field}: {other:?}"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn short_indexes_take_the_profile_prefix() {
+        let sim = Sim::builder()
+            .agents(
+                [
+                    sim::Profile::RaritanPx2,
+                    sim::Profile::EatonEpdu,
+                    sim::Profile::Sentry4,
+                ]
+                .map(|p| Agent::pdu(p, PduOptions::new().outlets(4)).build()),
+            )
+            .start()
+            .await
+            .unwrap();
+        let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        for agent in sim.agents() {
+            // Raritan 3 is 1.3, Eaton 3 is 0.3, Sentry4 3 is 1.1.3.
+            let outlet = outlet(&engine, agent, "3");
+            assert_eq!(outlet.index(), agent.outlet_index(3).unwrap().as_slice());
+            outlet.off().await.unwrap();
+            assert_eq!(agent.outlet_state(3), Some(sim::OutletState::Off));
+        }
+    }
+
+    #[tokio::test]
+    async fn rpdu2_state_reads_inverted() {
+        let sim = Sim::builder()
+            .agent(Agent::pdu(sim::Profile::ApcRpdu2, PduOptions::new().outlets(2)).build())
+            .start()
+            .await
+            .unwrap();
+        let agent = &sim.agents()[0];
+        agent.set_outlet_state(2, sim::OutletState::Off);
+        let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        assert_eq!(
+            outlet(&engine, agent, "1").state().await.unwrap(),
+            OutletState::On
+        );
+        assert_eq!(
+            outlet(&engine, agent, "2").state().await.unwrap(),
+            OutletState::Off
+        );
+    }
+
+    #[tokio::test]
+    async fn outlets_of_fifty_pdus_switched_at_once() {
+        let agents = (0..50).map(|i| {
+            let profile = sim::Profile::ALL[i % sim::Profile::ALL.len()];
+            Agent::pdu(profile, PduOptions::new().outlets(8).outlets_per_group(4))
+                .name(format!("pdu{i}"))
+                .build()
+        });
+        let sim = Sim::builder().agents(agents).start().await.unwrap();
+        let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let mut outlets: Vec<Arc<dyn PowerOutlet>> = Vec::new();
+        for agent in sim.agents() {
+            for n in 1..=8 {
+                outlets.push(Arc::new(outlet(
+                    &engine,
+                    agent,
+                    &dotted(&agent.outlet_index(n).unwrap()),
+                )));
+            }
+        }
+        assert_eq!(outlets.len(), 400);
+        for (action, want) in [
+            (Action::Off, sim::OutletState::Off),
+            (Action::On, sim::OutletState::On),
+        ] {
+            let results = switch_all(&outlets, action).await;
+            for (outlet, result) in outlets.iter().zip(&results) {
+                assert!(
+                    result.is_ok(),
+                    "{} {}: {result:?}",
+                    outlet.device(),
+                    outlet.outlet()
+                );
+            }
+            for agent in sim.agents() {
+                for n in 1..=8 {
+                    assert_eq!(
+                        agent.outlet_state(n),
+                        Some(want),
+                        "{} outlet {n}",
+                        agent.name()
+                    );
+                }
+            }
+        }
+    }
+}
