@@ -440,3 +440,70 @@ async fn slow_and_lossy_targets_hold_back_only_themselves() {
     );
     drop(guards);
 }
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_stream_cancels_every_request() {
+    let net = TestNet::new(11);
+    let log = Log::default();
+    let guards: Vec<_> = (0..10)
+        .map(|i| serve(&net, agent_addr(i), mib(i, 5), &log, |_| false))
+        .collect();
+    let poller = Poller::builder()
+        .engine(engine(&net))
+        .targets((0..10).map(target))
+        .build()
+        .unwrap();
+    let mut records = poller.run();
+    let early = tokio::time::timeout(Duration::from_millis(100), records.next()).await;
+    assert!(early.is_err(), "no record yet: every target is silent");
+    assert_eq!(poller.engine().requests_in_table(), 20);
+    drop(records);
+    assert_eq!(poller.engine().requests_in_table(), 0);
+    // The cancelled requests told the breakers nothing, and a new run
+    // sends again at once.
+    assert!((0..10).all(|i| poller.breaker_state(i) == Some(BreakerState::Closed)));
+    let before = log.all_requests().len();
+    let mut again = poller.run();
+    let _ = tokio::time::timeout(Duration::from_millis(15), again.next()).await;
+    assert_eq!(log.all_requests().len(), before + 20);
+    drop(guards);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_summary_adds_records_up() {
+    use snmux::poll::Summary;
+
+    let net = TestNet::new(12);
+    let log = Log::default();
+    let rtt = 40 * MS;
+    net.set_faults(Faults::none().fixed_delay(rtt / 2));
+    let guards: Vec<_> = (0..5)
+        .map(|i| serve(&net, agent_addr(i), mib(i, 4), &log, move |_| i != 4))
+        .collect();
+    let poller = Poller::builder()
+        .engine(engine(&net))
+        .targets((0..5).map(|i| target(i).retries(Duration::from_secs(1), 0)))
+        .build()
+        .unwrap();
+    let records = collect(&poller).await;
+    let mut summary = Summary::new();
+    for r in &records {
+        summary.add(r);
+    }
+    assert_eq!((summary.ok, summary.failed), (4, 1));
+    assert_eq!(summary.varbinds, 4 * expected(0, 4).len() as u64);
+    assert_eq!(summary.requests, log.all_requests().len() as u64);
+    // The silent target: two lanes, two timeouts, two more; the breaker
+    // opened after the third.
+    assert_eq!(summary.timeouts, 4);
+    assert_eq!(summary.answered(), summary.requests - 4);
+    // Every answered request took the round trip, to 3 digits.
+    let p50 = summary.latency(0.5).unwrap();
+    let p99 = summary.latency(0.99).unwrap();
+    assert!(
+        p50.abs_diff(rtt) < rtt / 100 && p99.abs_diff(rtt) < rtt / 100,
+        "{p50:?} {p99:?}"
+    );
+    assert_eq!(Summary::new().latency(0.5), None);
+    drop(guards);
+}
