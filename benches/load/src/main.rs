@@ -67,6 +67,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod measure;
 mod mib;
+mod netsnmp;
 mod peer;
 mod raw;
 mod report;
@@ -153,6 +154,10 @@ struct ResponderArgs {
     /// Receive buffer of each socket, in bytes (the kernel may cap it).
     #[arg(long, default_value_t = 4 << 20)]
     recv_buffer: usize,
+    /// Do not answer SNMPv3 (by default the responder answers user
+    /// `bench`, authPriv HMAC-SHA-256 + AES-128, or authNoPriv).
+    #[arg(long)]
+    no_v3: bool,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +178,8 @@ enum ClientKind {
     AsyncSnmp,
     /// Pre-encoded datagrams on one tokio UDP socket: the ceiling.
     Raw,
+    /// net-snmp's `snmpbulkwalk`, a process per walk (walks only).
+    NetSnmp,
 }
 
 impl ClientKind {
@@ -181,6 +188,7 @@ impl ClientKind {
             ClientKind::Snmux => "snmux",
             ClientKind::AsyncSnmp => "async-snmp",
             ClientKind::Raw => "raw",
+            ClientKind::NetSnmp => "net-snmp",
         }
     }
 }
@@ -220,6 +228,11 @@ struct GetArgs {
     /// Requests in all.
     #[arg(long, default_value_t = 100_000)]
     requests: usize,
+    /// SNMPv3 authPriv (user `bench`, HMAC-SHA-256, AES-128) instead of
+    /// the community; discovery and key localization happen before the
+    /// measured window.
+    #[arg(long)]
+    v3: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -296,6 +309,7 @@ fn main() -> ExitCode {
                 targets: args.targets,
                 concurrency: args.concurrency,
                 requests: args.requests,
+                v3: false,
             };
             run::client(&args.common, run::Workload::Get(get))
         }

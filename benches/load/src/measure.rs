@@ -15,8 +15,22 @@ pub(crate) struct Usage {
     pub(crate) max_rss_kib: u64,
 }
 
+/// Count the children (waited for) instead of this process: for peers
+/// that run as processes of their own (net-snmp's tools).
+static CHILDREN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, [`usage`] is that of the terminated children.
+pub(crate) fn count_children() {
+    CHILDREN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 pub(crate) fn usage() -> Usage {
-    match getrusage(UsageWho::RUSAGE_SELF) {
+    let who = if CHILDREN.load(std::sync::atomic::Ordering::Relaxed) {
+        UsageWho::RUSAGE_CHILDREN
+    } else {
+        UsageWho::RUSAGE_SELF
+    };
+    match getrusage(who) {
         Ok(u) => {
             let tv = |t: nix::sys::time::TimeVal| {
                 Duration::new(t.tv_sec().max(0) as u64, (t.tv_usec().max(0) as u32) * 1000)

@@ -10,10 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_snmp::transport::{UdpHandle, UdpTransport};
-use async_snmp::{Auth, Client, Retry};
+use async_snmp::{Auth, AuthProtocol, Client, PrivProtocol, Retry};
 use serde_json::json;
 
 use crate::mib::{sys_descr, table_root};
+use crate::responder::{V3_AUTH_PASSWORD, V3_PRIV_PASSWORD, V3_USER};
 use crate::run::{Meter, OpError, Outcome, drive};
 use crate::{GetArgs, PendingArgs, WalkArgs};
 
@@ -41,10 +42,10 @@ async fn transport() -> Result<UdpTransport, String> {
 async fn client(
     transport: &UdpTransport,
     target: SocketAddr,
-    community: &str,
+    auth: Auth,
     configure: impl FnOnce(async_snmp::TargetClientBuilder) -> async_snmp::TargetClientBuilder,
 ) -> Result<Client<UdpHandle>, String> {
-    configure(Client::builder(target, Auth::v2c(community)).strict_source(true))
+    configure(Client::builder(target, auth).strict_source(true))
         .build_with(transport)
         .await
         .map_err(|e| format!("client for {target}: {e}"))
@@ -63,14 +64,33 @@ fn stats_json(transport: &UdpTransport, correlated_before: u64, out: &mut Outcom
 
 pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, String> {
     let transport = transport().await?;
+    let auth = if args.v3 {
+        async_snmp::UsmConfig::new(V3_USER)
+            .auth_priv(
+                AuthProtocol::Sha256,
+                V3_AUTH_PASSWORD,
+                PrivProtocol::Aes128,
+                V3_PRIV_PASSWORD,
+            )
+            .map_err(|e| e.to_string())?
+            .into()
+    } else {
+        Auth::v2c(args.common.community.as_str())
+    };
     let mut clients = Vec::with_capacity(usize::from(args.targets.max(1)));
     for i in 0..args.targets.max(1) {
         let mut target = args.target;
         target.set_port(args.target.port() + i);
-        clients.push(client(&transport, target, &args.common.community, |b| b).await?);
+        clients.push(client(&transport, target, auth.clone(), |b| b).await?);
     }
     let clients = Arc::new(clients);
     let oid = Arc::new(oid(&sys_descr()));
+    if args.v3 {
+        // Discovery before the window, as for snmux.
+        for c in clients.iter() {
+            c.get(&oid).await.map_err(|e| format!("v3 warm-up: {e}"))?;
+        }
+    }
     let before = transport.stats().correlated_datagrams;
     meter.start();
     let mut out = drive(args.concurrency, args.requests, move |i| {
@@ -89,7 +109,13 @@ pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, St
 
 pub(crate) async fn walk(args: &WalkArgs, meter: &mut Meter) -> Result<Outcome, String> {
     let transport = transport().await?;
-    let client = client(&transport, args.target, &args.common.community, |b| b).await?;
+    let client = client(
+        &transport,
+        args.target,
+        Auth::v2c(args.common.community.as_str()),
+        |b| b,
+    )
+    .await?;
     let root = oid(&table_root(args.rows));
     let rows = u64::from(args.rows);
     let max_repetitions = args.max_repetitions;
@@ -123,9 +149,12 @@ pub(crate) async fn walk(args: &WalkArgs, meter: &mut Meter) -> Result<Outcome, 
 pub(crate) async fn pending(args: &PendingArgs, meter: &mut Meter) -> Result<Outcome, String> {
     let transport = transport().await?;
     let timeout = Duration::from_millis(args.timeout_ms);
-    let client = client(&transport, args.target, &args.common.community, |b| {
-        b.retry(Retry::none()).request_timeout(timeout)
-    })
+    let client = client(
+        &transport,
+        args.target,
+        Auth::v2c(args.common.community.as_str()),
+        |b| b.retry(Retry::none()).request_timeout(timeout),
+    )
     .await?;
     let oid = Arc::new(oid(&sys_descr()));
     // What each pending request's task holds, besides the transport's entry.

@@ -85,6 +85,11 @@ impl GetTemplate {
 }
 
 pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, String> {
+    if args.v3 {
+        // SNMPv3 needs per-request cryptography: a client that does it is a
+        // USM implementation, not the I/O ceiling this client measures.
+        return Err("the raw client does not do SNMPv3".into());
+    }
     let socket = socket()?;
     let mut template = GetTemplate::new(&args.common.community)?;
     let targets = usize::from(args.targets.max(1));

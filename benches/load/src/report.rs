@@ -35,7 +35,7 @@ const NOTES: &[(&str, &str, usize)] = &[
     ("dropped", "dropped", 0),
 ];
 
-const CLIENTS: [&str; 3] = ["snmux", "async-snmp", "raw"];
+const CLIENTS: [&str; 4] = ["snmux", "async-snmp", "raw", "net-snmp"];
 
 pub(crate) fn print(file: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -108,7 +108,31 @@ fn table(order: &[String], runs: &Runs) -> String {
             }
             let _ = writeln!(out, "  {}", notes.join(", "));
         }
-        for peer in ["async-snmp", "raw"] {
+        // SNMPv3 over the same workload in v2c, for each client.
+        if let Some(c) = workload.strip_prefix("get v3 authPriv c=") {
+            let v2c = format!("get c={c}");
+            for client in ["snmux", "async-snmp"] {
+                let med = |w: &str, key: &str| -> Option<f64> {
+                    let lines = runs.get(&(w.to_owned(), client.to_owned()))?;
+                    median(lines.iter().filter_map(|l| l.get(key)?.as_f64()).collect())
+                };
+                let (Some(a), Some(b)) =
+                    (med(workload, "cpu_us_per_req"), med(&v2c, "cpu_us_per_req"))
+                else {
+                    continue;
+                };
+                if b != 0.0 {
+                    let _ = writeln!(
+                        out,
+                        "{:<28} {:<18}     CPU µs/req {:.2}x of its {v2c}",
+                        "",
+                        format!("{client} v3/v2c"),
+                        a / b
+                    );
+                }
+            }
+        }
+        for peer in ["async-snmp", "raw", "net-snmp"] {
             if !runs.contains_key(&(workload.clone(), peer.to_owned()))
                 || !runs.contains_key(&(workload.clone(), "snmux".to_owned()))
             {

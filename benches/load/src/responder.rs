@@ -20,7 +20,12 @@ use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTime
 use nix::sys::socket::{
     ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmmsg,
 };
-use snmux::{AnyPdu, Bytes, BytesMut, Message, MessageHeader, Pdu, PduType, VarBind};
+use snmux::usm::{AuthKey, AuthProtocol, PrivKey, PrivProtocol, SaltCounter};
+use snmux::{
+    AnyPdu, Bytes, BytesMut, FLAG_AUTH, FLAG_PRIV, HeaderV3, Message, MessageHeader, MessageV3,
+    MsgData, Pdu, PduType, SECURITY_MODEL_USM, ScopedPdu, UsmSecurityParameters, Value, VarBind,
+    Version, oid, peek_version,
+};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::mib::Mib;
@@ -61,12 +66,7 @@ pub(crate) fn serve(args: &ResponderArgs) -> Result<(), String> {
         count,
         mib.len()
     );
-    let mut agent = Agent {
-        mib,
-        community: args.community.as_bytes().to_vec(),
-        varbinds: Vec::new(),
-        cursors: Vec::new(),
-    };
+    let mut agent = Agent::new(mib, &args.community, !args.no_v3)?;
     let mut batch = Batch::new();
     let mut events = vec![EpollEvent::empty(); 256];
     loop {
@@ -209,20 +209,81 @@ fn bind(addr: SocketAddr, recv_buffer: Option<usize>) -> Result<UdpSocket, Strin
 }
 
 /// The command responder proper: bytes in, bytes out.
-struct Agent {
-    mib: Mib,
+pub(crate) struct Agent {
+    pdus: PduAgent,
     community: Vec<u8>,
-    /// The response's varbinds, reused.
-    varbinds: Vec<VarBind>,
-    /// GETBULK: the next object index of each repeater, reused.
-    cursors: Vec<usize>,
+    /// SNMPv3 (USM) user, when the responder answers SNMPv3.
+    v3: Option<V3Agent>,
 }
 
+/// The SNMPv3 user and engine the responder answers as: one user, authPriv
+/// or authNoPriv, keys localized once, engineBoots 1 and engineTime the
+/// seconds since start (plus 1000). What the clients' USM needs, and no more:
+/// discovery Reports, verify and decrypt, encrypt and sign.
+struct V3Agent {
+    engine_id: Bytes,
+    user: Bytes,
+    auth: AuthKey,
+    privacy: PrivKey,
+    salts: SaltCounter,
+    start: std::time::Instant,
+    unknown_engine_ids: u32,
+}
+
+/// The SNMPv3 credentials of the bench: user `bench`, HMAC-SHA-256,
+/// AES-128, and these passphrases (the clients use the same).
+pub(crate) const V3_USER: &str = "bench";
+pub(crate) const V3_AUTH_PASSWORD: &str = "bench-auth-pass";
+pub(crate) const V3_PRIV_PASSWORD: &str = "bench-priv-pass";
+/// The responder's snmpEngineID (enterprise 8072 net-snmp, text format).
+const V3_ENGINE_ID: &[u8] = b"\x80\x00\x1f\x88\x04snmux-bench";
+
 impl Agent {
+    pub(crate) fn new(mib: Mib, community: &str, v3: bool) -> Result<Agent, String> {
+        let v3 = if v3 {
+            let engine_id = Bytes::from_static(V3_ENGINE_ID);
+            let auth = AuthKey::from_password(AuthProtocol::Sha256, V3_AUTH_PASSWORD, &engine_id)
+                .map_err(|e| e.to_string())?;
+            let privacy = PrivKey::from_password(
+                AuthProtocol::Sha256,
+                PrivProtocol::Aes128,
+                V3_PRIV_PASSWORD,
+                &engine_id,
+            )
+            .map_err(|e| e.to_string())?;
+            Some(V3Agent {
+                engine_id,
+                user: Bytes::from_static(V3_USER.as_bytes()),
+                auth,
+                privacy,
+                salts: SaltCounter::new(),
+                start: std::time::Instant::now(),
+                unknown_engine_ids: 0,
+            })
+        } else {
+            None
+        };
+        Ok(Agent {
+            pdus: PduAgent {
+                mib,
+                varbinds: Vec::new(),
+                cursors: Vec::new(),
+            },
+            community: community.as_bytes().to_vec(),
+            v3,
+        })
+    }
+
     /// Writes the response to `request` into `out`; `false` to drop it
-    /// (malformed, another community, not a request).
+    /// (malformed, another community or user, not a request).
     fn answer(&mut self, request: &[u8], out: &mut BytesMut) -> bool {
         let bytes = Bytes::copy_from_slice(request);
+        if matches!(peek_version(&bytes), Ok(Version::V3)) {
+            return match &mut self.v3 {
+                Some(v3) => v3.answer(&mut self.pdus, &bytes, out).is_some(),
+                None => false,
+            };
+        }
         let Ok(header) = MessageHeader::decode(&bytes) else {
             return false;
         };
@@ -232,9 +293,154 @@ impl Agent {
         let Ok(asked) = header.varbinds(&bytes) else {
             return false;
         };
+        let Some(varbinds) = self.pdus.respond(
+            header.pdu_type,
+            header.error_status,
+            header.error_index,
+            &asked,
+        ) else {
+            return false;
+        };
+        let message = Message {
+            version: header.version,
+            community: bytes.slice_ref(header.community),
+            pdu: AnyPdu::Pdu(Pdu::new(PduType::Response, header.request_id, varbinds)),
+        };
+        message.encode(out);
+        if let AnyPdu::Pdu(pdu) = message.pdu {
+            self.pdus.varbinds = pdu.varbinds;
+        }
+        true
+    }
+}
+
+impl V3Agent {
+    /// An SNMPv3 request (RFC 3412 §7.2, RFC 3414 §3.2 on the agent's side,
+    /// without the time window: the clients are ours).
+    fn answer(&mut self, pdus: &mut PduAgent, bytes: &Bytes, out: &mut BytesMut) -> Option<()> {
+        let h = HeaderV3::decode(bytes).ok()?;
+        if h.security_model != SECURITY_MODEL_USM {
+            return None;
+        }
+        let boots = 1;
+        let time = 1000 + u32::try_from(self.start.elapsed().as_secs()).unwrap_or(u32::MAX);
+        if h.flags & FLAG_AUTH == 0 {
+            // Discovery (RFC 3414 §4): a Report of usmStatsUnknownEngineIDs
+            // that tells the engine, its boots and time.
+            let scoped = h.scoped_pdu(bytes).ok()?;
+            self.unknown_engine_ids = self.unknown_engine_ids.wrapping_add(1);
+            let report = ScopedPdu {
+                context_engine_id: self.engine_id.clone(),
+                context_name: Bytes::new(),
+                pdu: Pdu::new(
+                    PduType::Report,
+                    scoped.pdu.request_id,
+                    vec![VarBind::new(
+                        oid!(1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0),
+                        Value::Counter32(self.unknown_engine_ids),
+                    )],
+                ),
+            };
+            let message = MessageV3 {
+                msg_id: h.msg_id,
+                max_size: 65507,
+                flags: 0,
+                security_model: SECURITY_MODEL_USM,
+                usm: UsmSecurityParameters {
+                    engine_id: self.engine_id.clone(),
+                    engine_boots: boots,
+                    engine_time: time,
+                    user_name: bytes.slice_ref(h.user_name),
+                    auth_params: Bytes::new(),
+                    priv_params: Bytes::new(),
+                },
+                data: MsgData::Plaintext(report),
+            };
+            message.encode(out);
+            return Some(());
+        }
+        if h.user_name != self.user.as_ref() || h.engine_id != self.engine_id.as_ref() {
+            return None;
+        }
+        self.auth.check(bytes, h.auth_params_offset).ok()?;
+        let private = h.flags & FLAG_PRIV != 0;
+        let scoped = if private {
+            let plain = self
+                .privacy
+                .decrypt(h.engine_boots, h.engine_time, h.priv_params, h.encrypted()?)
+                .ok()?;
+            ScopedPdu::decode(&Bytes::from(plain)).ok()?
+        } else {
+            h.scoped_pdu(bytes).ok()?
+        };
+        let pdu = &scoped.pdu;
+        let varbinds = pdus.respond(
+            pdu.pdu_type,
+            pdu.error_status,
+            pdu.error_index,
+            &pdu.varbinds,
+        )?;
+        let response = ScopedPdu {
+            context_engine_id: scoped.context_engine_id.clone(),
+            context_name: scoped.context_name.clone(),
+            pdu: Pdu::new(PduType::Response, pdu.request_id, varbinds),
+        };
+        let (data, priv_params) = if private {
+            let mut plain = BytesMut::with_capacity(response.encoded_len());
+            response.encode(&mut plain);
+            let (encrypted, params) = self.privacy.encrypt(boots, time, self.salts.next(), &plain);
+            (
+                MsgData::Encrypted(Bytes::from(encrypted)),
+                Bytes::copy_from_slice(&params),
+            )
+        } else {
+            (MsgData::Plaintext(response.clone()), Bytes::new())
+        };
+        let message = MessageV3 {
+            msg_id: h.msg_id,
+            max_size: 65507,
+            flags: FLAG_AUTH | if private { FLAG_PRIV } else { 0 },
+            security_model: SECURITY_MODEL_USM,
+            usm: UsmSecurityParameters {
+                engine_id: self.engine_id.clone(),
+                engine_boots: boots,
+                engine_time: time,
+                user_name: self.user.clone(),
+                auth_params: Bytes::from(vec![0; AuthProtocol::Sha256.mac_len()]),
+                priv_params,
+            },
+            data,
+        };
+        let start = out.len();
+        let offset = message.encode(out);
+        self.auth.sign(&mut out[start..], offset).ok()?;
+        pdus.varbinds = response.pdu.varbinds;
+        Some(())
+    }
+}
+
+/// GET, GETNEXT and GETBULK over the MIB, with reused buffers.
+struct PduAgent {
+    mib: Mib,
+    /// The response's varbinds, reused.
+    varbinds: Vec<VarBind>,
+    /// GETBULK: the next object index of each repeater, reused.
+    cursors: Vec<usize>,
+}
+
+impl PduAgent {
+    /// The response's varbinds to a request PDU (`None` for another PDU
+    /// type). Give the Vec back in `self.varbinds` to reuse it.
+    fn respond(
+        &mut self,
+        pdu_type: PduType,
+        error_status: i32,
+        error_index: i32,
+        asked: &[VarBind],
+    ) -> Option<Vec<VarBind>> {
         let mut varbinds = std::mem::take(&mut self.varbinds);
         varbinds.clear();
-        match header.pdu_type {
+        match pdu_type {
             PduType::GetRequest => {
                 varbinds.extend(asked.iter().map(|vb| self.mib.get(&vb.oid)));
             }
@@ -248,10 +454,8 @@ impl Agent {
             PduType::GetBulkRequest => {
                 // RFC 3416 §4.2.3: GETNEXT once for each non-repeater, then
                 // max-repetitions rounds over the repeaters, interleaved.
-                let non_repeaters = usize::try_from(header.error_status)
-                    .unwrap_or(0)
-                    .min(asked.len());
-                let repetitions = usize::try_from(header.error_index)
+                let non_repeaters = usize::try_from(error_status).unwrap_or(0).min(asked.len());
+                let repetitions = usize::try_from(error_index)
                     .unwrap_or(0)
                     .min(MAX_REPETITIONS);
                 let (singles, repeaters) = asked.split_at(non_repeaters);
@@ -283,36 +487,22 @@ impl Agent {
             }
             _ => {
                 self.varbinds = varbinds;
-                return false;
+                return None;
             }
         }
-        let message = Message {
-            version: header.version,
-            community: bytes.slice_ref(header.community),
-            pdu: AnyPdu::Pdu(Pdu::new(PduType::Response, header.request_id, varbinds)),
-        };
-        message.encode(out);
-        if let AnyPdu::Pdu(pdu) = message.pdu {
-            self.varbinds = pdu.varbinds;
-        }
-        true
+        Some(varbinds)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use snmux::{Oid, Value, Version};
+    use snmux::Oid;
 
     use super::*;
     use crate::mib::{sys_descr, table_root};
 
     fn agent() -> Agent {
-        Agent {
-            mib: Mib::new(&[89]),
-            community: b"public".to_vec(),
-            varbinds: Vec::new(),
-            cursors: Vec::new(),
-        }
+        Agent::new(Mib::new(&[89]), "public", true).expect("valid credentials")
     }
 
     fn ask(agent: &mut Agent, pdu: Pdu) -> Pdu {
@@ -371,5 +561,61 @@ mod tests {
         )
         .to_bytes();
         assert!(!agent.answer(&request, &mut BytesMut::new()));
+    }
+
+    /// SNMPv3 discovery (RFC 3414 §4): a Report of usmStatsUnknownEngineIDs
+    /// with the responder's engine; an authenticated request with a wrong
+    /// key is dropped.
+    #[test]
+    fn v3_discovery_report_and_a_wrong_key_dropped() {
+        let mut agent = agent();
+        let probe = |flags: u8, engine_id: Bytes, auth_params: Bytes| {
+            let message = MessageV3 {
+                msg_id: 77,
+                max_size: 65507,
+                flags,
+                security_model: SECURITY_MODEL_USM,
+                usm: UsmSecurityParameters {
+                    engine_id,
+                    engine_boots: 0,
+                    engine_time: 0,
+                    user_name: Bytes::from_static(V3_USER.as_bytes()),
+                    auth_params,
+                    priv_params: Bytes::new(),
+                },
+                data: MsgData::Plaintext(ScopedPdu {
+                    context_engine_id: Bytes::new(),
+                    context_name: Bytes::new(),
+                    pdu: Pdu::new(PduType::GetRequest, 5, Vec::new()),
+                }),
+            };
+            let mut buf = BytesMut::new();
+            message.encode(&mut buf);
+            buf
+        };
+        let mut out = BytesMut::new();
+        assert!(agent.answer(
+            &probe(snmux::FLAG_REPORTABLE, Bytes::new(), Bytes::new()),
+            &mut out
+        ));
+        let (report, _) = MessageV3::decode(&out.freeze()).expect("decodes");
+        assert_eq!(report.msg_id, 77);
+        assert_eq!(report.usm.engine_id.as_ref(), V3_ENGINE_ID);
+        let MsgData::Plaintext(scoped) = report.data else {
+            panic!("a plaintext Report");
+        };
+        assert_eq!(scoped.pdu.pdu_type, PduType::Report);
+        assert_eq!(
+            scoped.pdu.varbinds[0].oid,
+            oid!(1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0)
+        );
+
+        // Signed with zeros instead of the key: dropped.
+        let forged = probe(
+            FLAG_AUTH,
+            Bytes::from_static(V3_ENGINE_ID),
+            Bytes::from(vec![0; 24]),
+        );
+        assert!(!agent.answer(&forged, &mut BytesMut::new()));
     }
 }

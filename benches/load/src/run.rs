@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::measure::{self, Latencies, Usage};
-use crate::{ClientKind, Common, GetArgs, PendingArgs, WalkArgs, peer, raw, snmux_client};
+use crate::{ClientKind, Common, GetArgs, PendingArgs, WalkArgs, netsnmp, peer, raw, snmux_client};
 
 /// What a client run does.
 #[derive(Debug)]
@@ -27,6 +27,7 @@ impl Workload {
             Workload::Get(a) if a.targets > 1 => {
                 format!("get {} targets c={}", a.targets, a.concurrency)
             }
+            Workload::Get(a) if a.v3 => format!("get v3 authPriv c={}", a.concurrency),
             Workload::Get(a) => format!("get c={}", a.concurrency),
             Workload::Walk(a) => format!(
                 "walk {} rows mr={} c={}",
@@ -62,6 +63,8 @@ pub(crate) fn client(common: &Common, workload: Workload) -> Result<(), String> 
             (ClientKind::Raw, Workload::Get(a)) => raw::get(a, &mut meter).await,
             (ClientKind::Raw, Workload::Walk(a)) => raw::walk(a, &mut meter).await,
             (ClientKind::Raw, Workload::Pending(a)) => raw::pending(a, &mut meter).await,
+            (ClientKind::NetSnmp, Workload::Walk(a)) => netsnmp::walk(a, &mut meter),
+            (ClientKind::NetSnmp, _) => Err("the net-snmp client only walks".into()),
         }
     })?;
     drop(runtime);

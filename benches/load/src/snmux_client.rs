@@ -8,9 +8,12 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use serde_json::json;
-use snmux::{Engine, Error, Manager, Security, WalkEnd};
+use snmux::{
+    AuthProtocol, Engine, Error, Manager, PrivProtocol, Security, SecurityLevel, UsmUser, WalkEnd,
+};
 
 use crate::mib::{sys_descr, table_root};
+use crate::responder::{V3_AUTH_PASSWORD, V3_PRIV_PASSWORD, V3_USER};
 use crate::run::{Meter, OpError, Outcome, drive};
 use crate::{GetArgs, PendingArgs, WalkArgs};
 
@@ -42,18 +45,36 @@ fn stats_json(engine: &Engine, sent_before: u64, out: &mut Outcome) {
 
 pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, String> {
     let engine = engine()?;
+    let security = if args.v3 {
+        let level = SecurityLevel::AuthPriv {
+            auth: AuthProtocol::Sha256,
+            auth_password: V3_AUTH_PASSWORD.into(),
+            privacy: PrivProtocol::Aes128,
+            privacy_password: V3_PRIV_PASSWORD.into(),
+        };
+        Security::v3(UsmUser::new(V3_USER, level).map_err(|e| e.to_string())?)
+    } else {
+        Security::v2c(args.common.community.clone())
+    };
     let managers: Arc<Vec<Manager>> = Arc::new(
         (0..args.targets.max(1))
             .map(|i| {
                 let mut target = args.target;
                 target.set_port(args.target.port() + i);
-                engine
-                    .manager(target, Security::v2c(args.common.community.clone()))
-                    .build()
+                engine.manager(target, security.clone()).build()
             })
             .collect(),
     );
     let oids = Arc::new([sys_descr()]);
+    if args.v3 {
+        // Discovery and localized keys before the window: what is measured
+        // is the steady state, keys cached.
+        for m in managers.iter() {
+            m.get(&oids[..])
+                .await
+                .map_err(|e| format!("v3 warm-up: {e}"))?;
+        }
+    }
     let sent_before = engine.stats().sent;
     meter.start();
     let mut out = drive(args.concurrency, args.requests, move |i| {
