@@ -8,8 +8,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::{BoxFuture, join_all};
-use futures::stream::{FusedStream, FuturesUnordered, Stream, StreamExt};
+use futures::stream::{FusedStream, Stream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use snmux_engine::{VarBind, Version};
@@ -124,14 +125,20 @@ impl PollRecord {
 /// round without an interval); with an interval and no round limit it
 /// never ends.
 ///
+/// Each round of each target runs in a tokio task of its own (a task per
+/// target at a time, never per request), so that the targets spread over
+/// the runtime's worker threads and each round has tokio's cooperative
+/// budget to itself.
+///
 /// # Cancel safety
 ///
-/// Dropping the stream cancels every request in flight.
+/// Dropping the stream aborts the rounds: their requests are cancelled
+/// (and removed from the engine's table) when the runtime next runs them.
 #[must_use = "streams do nothing unless polled"]
 pub struct Records {
     shared: Arc<Shared>,
     t0: Instant,
-    running: FuturesUnordered<BoxFuture<'static, PollRecord>>,
+    running: JoinSet<PollRecord>,
 }
 
 struct Shared {
@@ -277,11 +284,15 @@ impl Poller {
     }
 
     /// Starts polling: the first round of every target starts at once.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called outside a tokio runtime.
     pub fn run(&self) -> Records {
         let t0 = Instant::now();
-        let running = FuturesUnordered::new();
+        let mut running = JoinSet::new();
         for index in 0..self.shared.targets.len() {
-            running.push(round(Arc::clone(&self.shared), index, 0, t0, t0));
+            running.spawn(round(Arc::clone(&self.shared), index, 0, t0, t0));
         }
         Records {
             shared: Arc::clone(&self.shared),
@@ -344,12 +355,17 @@ impl Stream for Records {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<PollRecord>> {
         let this = &mut *self;
-        let Poll::Ready(Some(record)) = this.running.poll_next_unpin(cx) else {
-            return if this.running.is_empty() {
-                Poll::Ready(None)
-            } else {
-                Poll::Pending
-            };
+        let record = loop {
+            match this.running.poll_join_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Ok(record))) => break record,
+                Poll::Ready(Some(Err(e))) if e.is_panic() => {
+                    std::panic::resume_unwind(e.into_panic())
+                }
+                // Aborted: only by a runtime shutting down.
+                Poll::Ready(Some(Err(_))) => {}
+            }
         };
         let shared = &this.shared;
         let last = shared.rounds.unwrap_or(if shared.interval.is_some() {
@@ -374,7 +390,7 @@ impl Stream for Records {
                     .interval
                     .unwrap_or(Duration::ZERO)
                     .saturating_mul(u32::try_from(next).unwrap_or(u32::MAX));
-            this.running.push(round(
+            this.running.spawn(round(
                 Arc::clone(shared),
                 record.index,
                 next,
@@ -577,46 +593,55 @@ impl Drop for Ticket<'_> {
 }
 
 /// Waits until a request to `t` may go; `None` if its breaker is open.
+///
+/// The target's pacing and breaker are asked first, without a permit of
+/// the overall cap (so that a request waiting for its gap or for a probe
+/// does not hold one back from another target), then again with the
+/// permit, when they decide.
 async fn admit<'a>(shared: &Shared, t: &'a TargetState) -> Option<Ticket<'a>> {
     enum Wait {
         Until(Instant),
         Ended,
     }
+    /// What the target's state says at `now`: go, or wait.
+    fn check(pace: &PaceState, now: Instant) -> Option<Result<(), Wait>> {
+        Some(match pace.breaker.state() {
+            BreakerState::Open { until } if now < until => return None,
+            BreakerState::HalfOpen => Err(Wait::Ended),
+            _ => match pace.pacer.check(now) {
+                Pace::Until(at) => Err(Wait::Until(at)),
+                Pace::Full => Err(Wait::Ended),
+                Pace::Go => Ok(()),
+            },
+        })
+    }
     loop {
-        let permit = Arc::clone(&shared.global).acquire_owned().await.ok()?;
         let ended = t.ended.notified();
         tokio::pin!(ended);
         ended.as_mut().enable();
-        let wait = {
-            let mut pace = lock(&t.pace);
-            let now = Instant::now();
-            match pace.breaker.state() {
-                BreakerState::Open { until } if now < until => return None,
-                BreakerState::HalfOpen => Wait::Ended,
-                _ => match pace.pacer.check(now) {
-                    Pace::Until(at) => Wait::Until(at),
-                    Pace::Full => Wait::Ended,
-                    Pace::Go => {
-                        pace.breaker.admit(now);
-                        pace.pacer.start(now);
-                        return Some(Ticket {
-                            t,
-                            _permit: permit,
-                            outcome: None,
-                        });
-                    }
-                },
+        let wait = check(&lock(&t.pace), Instant::now())?;
+        let permit = match wait {
+            Err(Wait::Until(at)) => {
+                tokio::time::sleep_until(at).await;
+                continue;
             }
-        };
-        match wait {
-            // A short wait: keep the permit, so that the gap is not lost
-            // to a wait for the overall cap after it.
-            Wait::Until(at) => tokio::time::sleep_until(at).await,
-            // Possibly a long one (a probe in flight): let others use it.
-            Wait::Ended => {
-                drop(permit);
+            Err(Wait::Ended) => {
                 ended.await;
+                continue;
             }
+            Ok(()) => Arc::clone(&shared.global).acquire_owned().await.ok()?,
+        };
+        // The state may have changed while the permit was awaited.
+        let mut pace = lock(&t.pace);
+        let now = Instant::now();
+        if check(&pace, now)?.is_ok() {
+            pace.breaker.admit(now);
+            pace.pacer.start(now);
+            return Some(Ticket {
+                t,
+                _permit: permit,
+                outcome: None,
+            });
         }
     }
 }

@@ -244,11 +244,20 @@ pub struct UnknownProfile(pub String);
 impl FromStr for PduProfile {
     type Err = UnknownProfile;
 
-    /// A profile by name, case-insensitive.
+    /// A profile by name, case-insensitive; also the names `snmux sim`
+    /// gives its profiles (`raritan-px2`, `raritan-px3`, `eaton-epdu`).
     fn from_str(s: &str) -> Result<Self, UnknownProfile> {
+        const ALIASES: [(&str, PduProfile); 3] = [
+            ("raritan-px2", PduProfile::Raritan),
+            ("raritan-px3", PduProfile::Raritan),
+            ("eaton-epdu", PduProfile::Eaton),
+        ];
         PduProfile::ALL
             .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .map(|p| (p.name(), p))
+            .chain(ALIASES)
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map(|(_, p)| p)
             .ok_or_else(|| UnknownProfile(s.to_owned()))
     }
 }
@@ -271,5 +280,7 @@ mod tests {
         }
         assert_eq!("APC-RPDU".parse::<PduProfile>(), Ok(PduProfile::ApcRpdu));
         assert!("apc".parse::<PduProfile>().is_err());
+        assert_eq!("raritan-px2".parse::<PduProfile>(), Ok(PduProfile::Raritan));
+        assert_eq!("eaton-epdu".parse::<PduProfile>(), Ok(PduProfile::Eaton));
     }
 }
