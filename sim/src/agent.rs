@@ -206,6 +206,11 @@ impl Agent {
         ))
     }
 
+    /// The agent's impairments.
+    pub fn impairments(&self) -> &Impairments {
+        &self.impairments
+    }
+
     /// The counters of this agent.
     pub fn stats(&self) -> AgentStats {
         self.counters.snapshot()

@@ -86,6 +86,30 @@ pub use profile::{OutletState, PduOptions, Profile, Reading, UnknownProfile};
 pub use server::{Listen, Sim, SimAgent, SimBuilder};
 pub use snmprec::{Recording, SnmprecErrorKind};
 
+/// Raises the soft limit of open files (`RLIMIT_NOFILE`) to at least
+/// `wanted`, or to the hard limit if that is lower, for a simulator with
+/// one socket per agent. Returns the soft limit in force afterwards (`None`
+/// where it cannot be read, or off Linux).
+pub fn raise_open_files_limit(wanted: u64) -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+        if soft < wanted {
+            let target = wanted.min(hard);
+            if setrlimit(Resource::RLIMIT_NOFILE, target, hard).is_ok() {
+                return Some(target);
+            }
+        }
+        Some(soft)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = wanted;
+        None
+    }
+}
+
 /// The errors of loading recordings and starting a simulator.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

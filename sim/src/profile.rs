@@ -130,11 +130,14 @@ impl fmt::Display for Profile {
 impl FromStr for Profile {
     type Err = UnknownProfile;
 
-    /// Parses a profile name ([`Profile::name`]); `raritan-px3` is an alias
-    /// of `raritan-px2`.
+    /// Parses a profile name ([`Profile::name`]); `raritan-px3` and
+    /// `raritan` are aliases of `raritan-px2`, `eaton` of `eaton-epdu`
+    /// (the names `snmux poll --profile` takes).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "raritan-px3" {
-            return Ok(Profile::RaritanPx2);
+        match s {
+            "raritan-px3" | "raritan" => return Ok(Profile::RaritanPx2),
+            "eaton" => return Ok(Profile::EatonEpdu),
+            _ => {}
         }
         Profile::ALL
             .into_iter()

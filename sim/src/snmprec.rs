@@ -128,6 +128,15 @@ impl Recording {
             .collect()
     }
 
+    /// The recordings built into the simulator: `UPS/apc-smart-ups`, an
+    /// APC Smart-UPS with a network management card (system group, ifTable,
+    /// ifXTable, ipAddrTable, UPS-MIB and PowerNet-MIB objects, every
+    /// snmprec tag type; sysContact, sysName and sysLocation writable).
+    pub fn builtin() -> Vec<Recording> {
+        const UPS: &str = include_str!("../data/UPS/apc-smart-ups.snmprec");
+        vec![Recording::parse("UPS/apc-smart-ups", UPS).expect("the built-in recording parses")]
+    }
+
     /// The recording's name: its community.
     pub fn name(&self) -> &str {
         &self.name

@@ -20,6 +20,8 @@ mod outlet;
 mod poll;
 #[path = "snmux/set.rs"]
 mod set;
+#[path = "snmux/sim.rs"]
+mod sim;
 #[path = "snmux/v3.rs"]
 mod v3;
 #[path = "snmux/walk.rs"]
@@ -41,11 +43,12 @@ const DEFAULT_MAX_REPETITIONS: u32 = 10;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Poll(args) = &cli.command {
-        return poll::main(args);
-    }
-    if let Command::Outlet(args) = &cli.command {
-        return outlet::main(args);
+    // Subcommands without net-snmp's options run on their own.
+    match &cli.command {
+        Command::Poll(args) => return poll::main(args),
+        Command::Outlet(args) => return outlet::main(args),
+        Command::Sim(args) => return sim::main(args),
+        _ => {}
     }
     let credentials = match cli.command.common().credentials() {
         Ok(credentials) => credentials,
@@ -124,6 +127,7 @@ async fn run<W: Write>(
         Command::Set(_) => out.varbinds(&manager.set(&set_varbinds).await?)?,
         Command::Poll(_) => unreachable!("main() runs poll before it connects"),
         Command::Outlet(_) => unreachable!("main dispatches `outlet` first"),
+        Command::Sim(_) => unreachable!("main() runs sim before it connects"),
     }
     Ok(())
 }

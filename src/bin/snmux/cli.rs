@@ -10,6 +10,7 @@ use snmux::Oid;
 use crate::agent::AgentSpec;
 use crate::poll::PollArgs;
 use crate::set::TYPE_LETTERS;
+use crate::sim::SimArgs;
 use crate::v3::{V3Args, V3User};
 
 /// snmux: an SNMP manager for the command line (SNMPv1, v2c and v3 over
@@ -68,6 +69,9 @@ pub(crate) enum Command {
     /// concurrently across PDUs and one at a time on each; every outlet
     /// gets a result line, and the exit status is 1 if any failed.
     Outlet(crate::outlet::OutletArgs),
+    /// Simulated agents (PDU profiles, snmprec recordings) on loopback UDP
+    /// until Ctrl-C, for tests and demos.
+    Sim(SimArgs),
 }
 
 impl Command {
@@ -82,6 +86,7 @@ impl Command {
             Command::Outlet(_) => {
                 unreachable!("`outlet` has no SNMP options; main dispatches it first")
             }
+            Command::Sim(_) => unreachable!("main() runs sim before it reads net-snmp options"),
         }
     }
 
@@ -95,6 +100,7 @@ impl Command {
             Command::Set(_) => "set",
             Command::Poll(_) => "poll",
             Command::Outlet(_) => "outlet",
+            Command::Sim(_) => "sim",
         }
     }
 }
