@@ -10,8 +10,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use snmux_engine::MessageHeader;
-use snmux_transport::{Transport, UdpConfig, UdpTransport};
-use tokio::io::ReadBuf;
+use snmux_transport::{Outgoing, RecvBatch, Transport, UdpConfig, UdpTransport};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -22,9 +21,16 @@ use crate::agent::{Agent, AgentStats, Counters};
 const PER_PORT_RECV_BUFFER: usize = 256 * 1024;
 /// Receive buffer of the one socket of a one-port simulator.
 const SHARED_RECV_BUFFER: usize = 16 * 1024 * 1024;
-/// The largest request read; longer ones are truncated (and then do not
-/// decode, and are counted as malformed).
+/// The largest request a one-port simulator reads; longer ones are
+/// truncated (and then do not decode, and are counted as malformed).
 const MAX_REQUEST: usize = 65_535;
+/// The largest request an agent on its own port reads (as a rule SNMP
+/// requests are far smaller; a longer one is counted as malformed).
+const PER_PORT_MAX_REQUEST: usize = 8192;
+/// Datagrams read (and answered) in one batch by an agent on its own port.
+const PER_PORT_BATCH: usize = 8;
+/// Datagrams read (and answered) in one batch on a one-port simulator.
+const SHARED_BATCH: usize = 32;
 
 /// A running simulator: agents served over UDP (or over any
 /// [`Transport`]) until it is dropped or [`Sim::shutdown`] is called.
@@ -360,82 +366,100 @@ async fn serve(
     alt: Option<Arc<dyn Transport>>,
     unrouted: Arc<Counters>,
 ) {
-    let mut buf = vec![0u8; MAX_REQUEST];
+    let (slots, slot_size) = match route {
+        Route::One(_) => (PER_PORT_BATCH, PER_PORT_MAX_REQUEST),
+        Route::Shared(_) => (SHARED_BATCH, MAX_REQUEST),
+    };
+    let mut batch = RecvBatch::new(slots, slot_size);
+    let mut out: Vec<Outgoing> = Vec::with_capacity(2 * slots);
+    let sender = alt.unwrap_or_else(|| transport.clone());
     loop {
-        let (len, from) = match recv_from(&*transport, &mut buf).await {
-            Ok(r) => r,
+        batch.clear();
+        if let Err(e) = std::future::poll_fn(|cx| transport.poll_recv_batch(cx, &mut batch)).await {
             // ICMP errors of earlier sends, and the like: keep serving.
-            Err(e) => {
-                tracing::debug!(error = %e, "receive error");
-                if !matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionRefused
-                        | io::ErrorKind::ConnectionReset
-                        | io::ErrorKind::Interrupted
-                        | io::ErrorKind::WouldBlock
-                ) {
-                    // An error that repeats must not spin.
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-                continue;
+            tracing::debug!(error = %e, "receive error");
+            if !matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionRefused
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::Interrupted
+                    | io::ErrorKind::WouldBlock
+            ) {
+                // An error that repeats must not spin.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
-        };
-        let request = Bytes::copy_from_slice(&buf[..len]);
-        let agent = match &route {
-            Route::One(agent) => agent,
-            Route::Shared(routes) => match MessageHeader::decode(&request) {
-                Ok(header) => match routes.get(header.community) {
-                    Some(agent) => agent,
-                    None => {
-                        unrouted.wrong_community.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let now = Instant::now();
+        for (datagram, from) in batch.iter() {
+            let request = Bytes::copy_from_slice(datagram);
+            let agent = match &route {
+                Route::One(agent) => agent,
+                Route::Shared(routes) => match MessageHeader::decode(&request) {
+                    Ok(header) => match routes.get(header.community) {
+                        Some(agent) => agent,
+                        None => {
+                            unrouted.wrong_community.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                    },
+                    Err(_) => {
+                        unrouted.malformed.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
                 },
-                Err(_) => {
-                    unrouted.malformed.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
-            },
-        };
-        let plan = agent.plan();
-        if plan.lost {
-            agent.counters.lost.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        let Some(response) = agent.answer(&request, Instant::now()) else {
-            continue;
-        };
-        let out = alt.as_ref().unwrap_or(&transport);
-        if plan.copies > 1 {
-            agent.counters.impaired.fetch_add(1, Ordering::Relaxed);
-            agent
-                .counters
-                .responses
-                .fetch_add(u64::from(plan.copies - 1), Ordering::Relaxed);
-        }
-        if plan.delay.is_zero() {
-            for _ in 0..plan.copies {
-                send_to(&**out, &response, from).await;
+            };
+            let plan = agent.plan();
+            if plan.lost {
+                agent.counters.lost.fetch_add(1, Ordering::Relaxed);
+                continue;
             }
-        } else {
-            let out = out.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(plan.delay).await;
+            let Some(response) = agent.answer(&request, now) else {
+                continue;
+            };
+            let response = Bytes::from(response);
+            if plan.copies > 1 {
+                agent.counters.impaired.fetch_add(1, Ordering::Relaxed);
+                agent
+                    .counters
+                    .responses
+                    .fetch_add(u64::from(plan.copies - 1), Ordering::Relaxed);
+            }
+            if plan.delay.is_zero() {
                 for _ in 0..plan.copies {
-                    send_to(&*out, &response, from).await;
+                    out.push(Outgoing {
+                        bytes: response.clone(),
+                        target: from,
+                    });
                 }
-            });
+            } else {
+                let sender = sender.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(plan.delay).await;
+                    for _ in 0..plan.copies {
+                        send_to(&*sender, &response, from).await;
+                    }
+                });
+            }
         }
+        send_all(&*sender, &mut out).await;
     }
 }
 
-async fn recv_from(transport: &dyn Transport, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-    std::future::poll_fn(|cx| {
-        let mut read = ReadBuf::new(&mut *buf);
-        let from = std::task::ready!(transport.poll_recv_from(cx, &mut read))?;
-        std::task::Poll::Ready(Ok((read.filled().len(), from)))
-    })
-    .await
+/// Sends every datagram of `out` (in as few system calls as the transport
+/// can) and empties it; one that fails is lost, as UDP may lose it.
+async fn send_all(transport: &dyn Transport, out: &mut Vec<Outgoing>) {
+    let mut sent = 0;
+    while sent < out.len() {
+        match std::future::poll_fn(|cx| transport.poll_send_batch(cx, &out[sent..])).await {
+            Ok(n) => sent += n.max(1),
+            Err(e) => {
+                tracing::debug!(to = %out[sent].target, error = %e, "send failed");
+                sent += 1;
+            }
+        }
+    }
+    out.clear();
 }
 
 /// Sends one datagram; a failure (full buffer, unreachable) loses it, as
