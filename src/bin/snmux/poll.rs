@@ -398,7 +398,7 @@ impl<W: Write> Out<W> {
                 if !self.header {
                     self.header = true;
                     let round = if rounds { "ROUND  " } else { "" };
-                    writeln!(self.w, "{:width$}  {round}{:34}  VALUE", "TARGET", "OID")?;
+                    writeln!(self.w, "{:width$}  {round}{:36}  VALUE", "TARGET", "OID")?;
                 }
                 let round = if rounds {
                     format!("{:<5}  ", r.round)
@@ -408,7 +408,7 @@ impl<W: Write> Out<W> {
                 for vb in &r.values {
                     let text = format::text(vb).replace('\n', "\\n");
                     let (oid, value) = text.split_once(" = ").unwrap_or((&text, ""));
-                    writeln!(self.w, "{:width$}  {round}{oid:34}  {value}", r.name)?;
+                    writeln!(self.w, "{:width$}  {round}{oid:36}  {value}", r.name)?;
                 }
                 for e in &r.errors {
                     writeln!(self.w, "{:width$}  {round}error: {e}", r.name)?;
