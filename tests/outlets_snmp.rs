@@ -19,12 +19,16 @@ use support::Snmpd;
 const OUTLETS: &str = "1.3.6.1.4.1.8072.9999.10";
 /// `…9999.11.N`: a state object that never changes (for NotApplied).
 const STUCK: &str = "1.3.6.1.4.1.8072.9999.11";
+/// `…9999.16.N`: a state object that always reads on (a PDU that ignores
+/// its reboot command).
+const ALWAYS_ON: &str = "1.3.6.1.4.1.8072.9999.16";
 
 fn snmpd() -> Snmpd {
     let mut config = String::new();
     for n in 1..=4 {
         config.push_str(&format!("override -rw {OUTLETS}.{n} integer 0\n"));
         config.push_str(&format!("override {STUCK}.{n} integer 0\n"));
+        config.push_str(&format!("override {ALWAYS_ON}.{n} integer 1\n"));
     }
     // Readings: 2305 tenths of V, 5 tenths of A... and an unmeasured -1.
     config.push_str("override 1.3.6.1.4.1.8072.9999.12.1 integer 2305\n");
@@ -203,6 +207,37 @@ async fn accepted_but_not_changed_is_not_applied() {
     }
     // The SET itself went through.
     assert_eq!(value(&snmpd, 1), "1");
+}
+
+#[tokio::test]
+async fn a_reboot_the_pdu_ignores_is_not_observed() {
+    let snmpd = snmpd();
+    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let pdu = engine
+        .manager(snmpd.addr(), Security::v2c("private"))
+        .build();
+    // The PDU takes the reboot command (2) and its outlet stays on.
+    let profile: Profile = serde_yaml::from_str(&format!(
+        r#"
+control: {{ oid: "{OUTLETS}.*", on: 1, off: 0, cycle: 2 }}
+state: {{ oid: "{ALWAYS_ON}.*", on: [1], off: [0] }}
+"#
+    ))
+    .unwrap();
+    let outlet = SnmpOutlet::builder(pdu, Arc::new(profile), "1")
+        .confirm_timeout(Duration::from_millis(600))
+        .poll_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    match outlet.cycle(None).await.unwrap_err() {
+        Error::CycleNotObserved { outlet, waited, .. } => {
+            assert_eq!(outlet, "1");
+            assert!(waited >= Duration::from_millis(600), "{waited:?}");
+        }
+        other => panic!("{other}"),
+    }
+    // The SET went through.
+    assert_eq!(value(&snmpd, 1), "2");
 }
 
 #[tokio::test]
@@ -571,5 +606,181 @@ mod pdus {
                 }
             }
         }
+    }
+
+    // --- on TestNet, under tokio's paused clock ------------------------------
+
+    use std::net::SocketAddr;
+    use std::sync::Mutex;
+
+    use snmux::Bytes;
+    use snmux::outlets::config::LabConfig;
+    use snmux::transport::test::{Faults, TestNet};
+
+    /// A simulated PDU on `net` at `at`, and a manager for it that waits
+    /// long enough for `net`'s delays without retransmitting.
+    fn on_testnet(net: &TestNet, at: SocketAddr, agent: Agent) -> (Sim, Engine) {
+        let sim = Sim::builder()
+            .agent(agent)
+            .start_on(vec![Arc::new(net.bind(at))])
+            .unwrap();
+        let engine = Engine::builder()
+            .transport(Arc::new(net.bind("10.0.0.100:50000".parse().unwrap())))
+            .build()
+            .unwrap();
+        (sim, engine)
+    }
+
+    fn reboot_outlet(engine: &Engine, at: SocketAddr, profile: Profile) -> SnmpOutlet {
+        let manager = engine
+            .manager(at, Security::v2c("private"))
+            .timeout(Duration::from_secs(60))
+            .refresh(Duration::from_secs(30))
+            .build();
+        SnmpOutlet::builder(manager, Arc::new(profile), "1")
+            .confirm_timeout(Duration::from_secs(10))
+            .poll_interval(Duration::from_secs(2))
+            .build()
+            .unwrap()
+    }
+
+    /// Raritan: the off phase (0.5 s) falls between two reads of the state
+    /// (1 s each way on the wire); outletSwitchingTimeStamp still shows
+    /// the reboot. Without it, nothing does.
+    #[tokio::test(start_paused = true)]
+    async fn a_reboot_between_two_reads_is_seen_by_the_switching_time() {
+        let net = TestNet::new(1);
+        net.set_faults(Faults::none().fixed_delay(Duration::from_secs(1)));
+        let at: SocketAddr = "10.0.0.1:161".parse().unwrap();
+        let options = PduOptions::new()
+            .outlets(2)
+            .cycle_time(Duration::from_millis(500));
+        let (sim, engine) = on_testnet(
+            &net,
+            at,
+            Agent::pdu(sim::Profile::RaritanPx2, options).build(),
+        );
+        let raritan = Profile::builtin("raritan-px2").unwrap();
+        assert!(raritan.switched_at.is_some());
+
+        reboot_outlet(&engine, at, raritan.clone())
+            .cycle(None)
+            .await
+            .unwrap();
+        assert_eq!(sim.agents()[0].outlet_state(1), Some(sim::OutletState::On));
+
+        let blind = Profile {
+            switched_at: None,
+            ..raritan
+        };
+        let e = reboot_outlet(&engine, at, blind)
+            .cycle(None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::CycleNotObserved { .. }), "{e}");
+    }
+
+    /// APC rPDU with delayedReboot (6): the outlet is still on at the first
+    /// read, with rPDUOutletStatusCommandPending set; the off phase falls
+    /// between two reads. Pending is not done: the cycle is confirmed when
+    /// the command is no longer pending.
+    #[tokio::test(start_paused = true)]
+    async fn a_pending_reboot_is_waited_for_and_seen() {
+        let net = TestNet::new(2);
+        let at: SocketAddr = "10.0.0.2:161".parse().unwrap();
+        let options = PduOptions::new()
+            .outlets(2)
+            .command_delay(Duration::from_secs(1))
+            .cycle_time(Duration::from_millis(100));
+        let (sim, engine) =
+            on_testnet(&net, at, Agent::pdu(sim::Profile::ApcRpdu, options).build());
+        let mut delayed = Profile::builtin("apc-rpdu").unwrap();
+        delayed.control.cycle = Some(snmux::outlets::snmp::Command::Value(6));
+        assert!(delayed.command_pending.is_some());
+
+        let start = tokio::time::Instant::now();
+        reboot_outlet(&engine, at, delayed.clone())
+            .cycle(None)
+            .await
+            .unwrap();
+        // Not at the first read (pending, on), but at the next one.
+        assert!(start.elapsed() >= Duration::from_secs(2));
+        assert_eq!(sim.agents()[0].outlet_state(1), Some(sim::OutletState::On));
+        assert_eq!(sim.agents()[0].outlet_pending(1), Some(false));
+
+        let blind = Profile {
+            command_pending: None,
+            ..delayed
+        };
+        let e = reboot_outlet(&engine, at, blind)
+            .cycle(None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::CycleNotObserved { .. }), "{e}");
+    }
+
+    /// Two `switch_all` calls at once on outlets of one PDU: the PDU never
+    /// gets a second SET before the first switch was read back.
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_calls_take_turns_on_one_pdu() {
+        let net = TestNet::new(3);
+        let at: SocketAddr = "10.0.0.3:161".parse().unwrap();
+        let agent =
+            Arc::new(Agent::pdu(sim::Profile::RaritanPx2, PduOptions::new().outlets(4)).build());
+        // What the PDU receives, in order: S a successful SET, G the rest.
+        let log = Arc::new(Mutex::new(String::new()));
+        let _pdu = net.serve(at, {
+            let (agent, log) = (agent.clone(), log.clone());
+            move |request| {
+                let sets = agent.stats().sets;
+                let answer = agent.answer(
+                    &Bytes::copy_from_slice(request),
+                    tokio::time::Instant::now(),
+                );
+                log.lock()
+                    .unwrap()
+                    .push(if agent.stats().sets > sets { 'S' } else { 'G' });
+                answer
+            }
+        });
+        let engine = Engine::builder()
+            .transport(Arc::new(net.bind("10.0.0.100:50000".parse().unwrap())))
+            .build()
+            .unwrap();
+        let lab = LabConfig::from_yaml(
+            "pdus:\n  rack: { driver: snmp, host: 10.0.0.3, profile: raritan-px2 }\n",
+        )
+        .unwrap()
+        .build(&engine)
+        .await
+        .unwrap();
+        let first = lab.select(&["rack:1", "rack:2"]).unwrap();
+        let second = lab.select(&["rack:3", "rack:4"]).unwrap();
+        let (a, b) = tokio::join!(first.switch(Action::Off), second.switch(Action::Off));
+        for (name, result) in a.into_iter().chain(b) {
+            result.unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        for n in 1..=4 {
+            assert_eq!(agent.outlet_state(n), Some(sim::OutletState::Off), "{n}");
+        }
+        let seen = log.lock().unwrap().clone();
+        assert_eq!(seen.matches('S').count(), 4, "{seen}");
+        assert!(!seen.contains("SS"), "two SETs in a row: {seen}");
+
+        // Outlets built from one SnmpPdu, switched directly.
+        let manager = engine.manager(at, Security::v2c("private")).build();
+        let pdu = snmux::outlets::snmp::SnmpPdu::new(
+            manager,
+            Arc::new(Profile::builtin("raritan-px2").unwrap()),
+        );
+        let (one, two) = (
+            pdu.outlet("1").build().unwrap(),
+            pdu.outlet("2").build().unwrap(),
+        );
+        log.lock().unwrap().clear();
+        let (r1, r2) = tokio::join!(one.on(), two.on());
+        r1.unwrap();
+        r2.unwrap();
+        assert_eq!(*log.lock().unwrap(), "SGSG");
     }
 }

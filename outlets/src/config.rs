@@ -47,7 +47,7 @@ use snmux_engine::Oid;
 use snmux_manager::{AuthProtocol, Engine, PrivProtocol, Security, SecurityLevel, UsmUser};
 
 use crate::energenie::{EnergenieTcp, EnergenieWeb, Model};
-use crate::snmp::{Profile, SnmpOutlet, TemplateError};
+use crate::snmp::{Profile, SnmpOutlet, SnmpPdu, TemplateError};
 use crate::{Error, OutletGroup, PowerOutlet};
 
 /// What is wrong with a configuration.
@@ -666,8 +666,7 @@ impl LabConfig {
                     None => None,
                 };
                 Pdu::Snmp {
-                    manager,
-                    profile: Arc::new(profile),
+                    pdu: SnmpPdu::new(manager, Arc::new(profile)),
                     confirm,
                 }
             }
@@ -716,9 +715,9 @@ pub struct Lab {
 
 #[derive(Debug, Clone)]
 enum Pdu {
+    /// Its outlets take turns on it.
     Snmp {
-        manager: snmux_manager::Manager,
-        profile: Arc<Profile>,
+        pdu: SnmpPdu,
         confirm: Option<Duration>,
     },
     /// A PDU configured for one outlet (Jumpstarter's `plug`).
@@ -738,17 +737,13 @@ impl Pdu {
             })
         };
         Ok(match self {
-            Pdu::Snmp {
-                manager,
-                profile,
-                confirm,
-            } => {
+            Pdu::Snmp { pdu, confirm } => {
                 let index = index.ok_or_else(|| Error::InvalidOutlet {
-                    device: format!("udp:{}", manager.target()),
+                    device: pdu.device().to_owned(),
                     outlet: String::new(),
                     reason: "an SNMP outlet needs its number (outlet: 3)",
                 })?;
-                let mut builder = SnmpOutlet::builder(manager.clone(), profile.clone(), index);
+                let mut builder = pdu.outlet(index);
                 if let Some(confirm) = confirm {
                     builder = builder.confirm_timeout(*confirm);
                 }

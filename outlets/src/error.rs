@@ -91,6 +91,23 @@ pub enum Error {
         /// How long the driver read the state back for.
         waited: Duration,
     },
+    /// The device accepted its own reboot command, and the outlet is on,
+    /// but it was never seen cycling within the confirmation time: never
+    /// off or pending, no command pending, its switching time unchanged. A
+    /// PDU that ignores the command (or whose off phase is shorter than the
+    /// poll interval and that has no object that would tell).
+    #[error(
+        "{device}: outlet {outlet} accepted the reboot command but was never seen off or pending \
+         (and its switching time did not change) in {waited:?}"
+    )]
+    CycleNotObserved {
+        /// The device.
+        device: String,
+        /// The outlet, as the device numbers it.
+        outlet: String,
+        /// How long the driver read the outlet back for.
+        waited: Duration,
+    },
     /// The device cannot do this (no measurements, no state object in a
     /// custom profile).
     #[error("{device}: {operation} is not supported by this device")]
@@ -237,6 +254,7 @@ impl Error {
             | Error::NoSuchObject { device, .. }
             | Error::UnexpectedValue { device, .. }
             | Error::NotApplied { device, .. }
+            | Error::CycleNotObserved { device, .. }
             | Error::Unsupported { device, .. }
             | Error::ConnectionRefused { device }
             | Error::HttpStatus { device, .. }

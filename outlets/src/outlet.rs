@@ -190,6 +190,12 @@ impl fmt::Display for Reading {
 /// request at a time, and an EnerGenie strip one session at a time).
 /// Returns one result per outlet, in the order of `outlets`.
 ///
+/// Across calls (two `switch_all` at once, or a `switch_all` and a
+/// `state`), the drivers keep the turns themselves: outlets of one
+/// [`SnmpPdu`](crate::snmp::SnmpPdu) (of one PDU of a lab file) and sockets
+/// of one EnerGenie strip handle run one operation at a time, first come
+/// first served.
+///
 /// # Examples
 ///
 /// ```no_run

@@ -11,9 +11,10 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use snmux_engine::{Oid, Value, VarBind};
 use snmux_manager::Manager;
+use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-pub use profile::{Command, Control, Measurement, Profile, Readings, StateMap};
+pub use profile::{Command, Control, Measurement, PendingMap, Profile, Readings, StateMap};
 pub use template::{OidTemplate, TemplateError};
 
 use crate::{DEFAULT_CYCLE_WAIT, Error, OutletState, PowerOutlet, Reading};
@@ -25,16 +26,107 @@ pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 /// The pause between two reads of the state while confirming: 200 ms.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
 
+/// One PDU on a [`Manager`], read and switched as its [`Profile`] says:
+/// what the outlets of one PDU share.
+///
+/// Outlets built from one `SnmpPdu` (or from clones of it, or from
+/// [`SnmpOutlet::pdu`]) take turns: each operation on one of them
+/// ([`on`](PowerOutlet::on), [`off`](PowerOutlet::off),
+/// [`cycle`](PowerOutlet::cycle) with its wait and confirmation,
+/// [`state`](PowerOutlet::state), [`measure`](PowerOutlet::measure)) waits
+/// until the operation before it on the same PDU has ended, first come
+/// first served. So the PDU sees one command at a time even from
+/// concurrent [`switch_all`](crate::switch_all) calls.
+///
+/// Cheap to clone.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use snmux::outlets::PowerOutlet;
+/// use snmux::outlets::snmp::{Profile, SnmpPdu};
+/// use snmux::{Engine, Security};
+///
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = Engine::bind("0.0.0.0:0".parse()?)?;
+/// let manager = engine.manager("192.0.2.7:161".parse()?, Security::v2c("private")).build();
+/// let pdu = SnmpPdu::new(manager, Arc::new(Profile::builtin("apc-rpdu2").unwrap()));
+/// let (a, b) = (pdu.outlet("5").build()?, pdu.outlet("6").build()?);
+/// // One after the other on the PDU, though started together.
+/// let (ra, rb) = tokio::join!(a.off(), b.off());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SnmpPdu {
+    inner: Arc<PduInner>,
+}
+
+#[derive(Debug)]
+struct PduInner {
+    manager: Manager,
+    profile: Arc<Profile>,
+    device: String,
+    /// Held for the whole of each operation on one of its outlets.
+    turn: Mutex<()>,
+}
+
+impl SnmpPdu {
+    /// The PDU `manager` talks to, with `profile`.
+    pub fn new(manager: Manager, profile: Arc<Profile>) -> SnmpPdu {
+        SnmpPdu {
+            inner: Arc::new(PduInner {
+                device: format!("udp:{}", manager.target()),
+                manager,
+                profile,
+                turn: Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Outlet `outlet` of this PDU: its index in dotted form (`5`; `1.5`
+    /// for pdu.outlet; `1.2.5` for tower.infeed.outlet), or the last parts
+    /// of it (Raritan `5` is `1.5`).
+    pub fn outlet(&self, outlet: &str) -> SnmpOutletBuilder {
+        SnmpOutletBuilder {
+            pdu: self.clone(),
+            outlet: outlet.to_owned(),
+            confirm_timeout: DEFAULT_CONFIRM_TIMEOUT,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+        }
+    }
+
+    /// The device, `udp:192.0.2.7:161`.
+    pub fn device(&self) -> &str {
+        &self.inner.device
+    }
+
+    /// The manager.
+    pub fn manager(&self) -> &Manager {
+        &self.inner.manager
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.inner.profile
+    }
+}
+
 /// One PDU outlet, switched and read over SNMP as its [`Profile`] says.
 ///
 /// After a switch the outlet's state is read back until it is the state
 /// asked for, at most [`SnmpOutletBuilder::confirm_timeout`] (default
 /// 10 s), every [`SnmpOutletBuilder::poll_interval`] (default 200 ms);
-/// [`Error::NotApplied`] if it never is. A profile without a state object
-/// switches without confirming.
+/// [`Error::NotApplied`] if it never is. After the PDU's own reboot
+/// command the outlet must also be seen cycling before it is on again
+/// (see [`PowerOutlet::cycle`] below); [`Error::CycleNotObserved`] if it
+/// never is. A profile without a state object switches without
+/// confirming.
 ///
 /// Cheap to clone. Each operation is a few SNMP requests on the manager's
-/// engine; any number of outlets share one engine.
+/// engine; any number of outlets share one engine. Outlets of one
+/// [`SnmpPdu`] take turns on it.
 ///
 /// # Examples
 ///
@@ -61,10 +153,8 @@ pub struct SnmpOutlet {
 
 #[derive(Debug)]
 struct Inner {
-    manager: Manager,
-    profile: Arc<Profile>,
+    pdu: SnmpPdu,
     index: Vec<u32>,
-    device: String,
     outlet: String,
     confirm_timeout: Duration,
     poll_interval: Duration,
@@ -74,8 +164,7 @@ struct Inner {
 #[derive(Debug)]
 #[must_use = "a builder does nothing until build() is called"]
 pub struct SnmpOutletBuilder {
-    manager: Manager,
-    profile: Arc<Profile>,
+    pdu: SnmpPdu,
     outlet: String,
     confirm_timeout: Duration,
     poll_interval: Duration,
@@ -105,9 +194,8 @@ impl SnmpOutletBuilder {
     /// more index parts than the profile (fewer are prefixed with
     /// [`Profile::index_prefix`]; too few even then is an error too).
     pub fn build(self) -> Result<SnmpOutlet, Error> {
-        let device = format!("udp:{}", self.manager.target());
         let invalid = |reason| Error::InvalidOutlet {
-            device: device.clone(),
+            device: self.pdu.device().to_owned(),
             outlet: self.outlet.clone(),
             reason,
         };
@@ -118,7 +206,7 @@ impl SnmpOutletBuilder {
             .map(str::parse)
             .collect::<Result<_, _>>()
             .map_err(|_| invalid("an outlet is dotted decimal: 5, 1.5, 1.2.5"))?;
-        let profile = &self.profile;
+        let profile = self.pdu.profile();
         if given.len() > profile.index_parts {
             return Err(invalid("more index parts than the profile has"));
         }
@@ -135,10 +223,8 @@ impl SnmpOutletBuilder {
             .join(".");
         Ok(SnmpOutlet {
             inner: Arc::new(Inner {
-                manager: self.manager,
-                profile: self.profile,
+                pdu: self.pdu,
                 index,
-                device,
                 outlet,
                 confirm_timeout: self.confirm_timeout,
                 poll_interval: self.poll_interval,
@@ -148,17 +234,16 @@ impl SnmpOutletBuilder {
 }
 
 impl SnmpOutlet {
-    /// Outlet `outlet` of the PDU `manager` talks to: its index in dotted
-    /// form (`5`; `1.5` for pdu.outlet; `1.2.5` for tower.infeed.outlet),
-    /// or the last parts of it (Raritan `5` is `1.5`).
+    /// Outlet `outlet` of the PDU `manager` talks to, as
+    /// [`SnmpPdu::outlet`] of a PDU of its own: build the outlets of one
+    /// PDU from one [`SnmpPdu`] instead for them to take turns.
     pub fn builder(manager: Manager, profile: Arc<Profile>, outlet: &str) -> SnmpOutletBuilder {
-        SnmpOutletBuilder {
-            manager,
-            profile,
-            outlet: outlet.to_owned(),
-            confirm_timeout: DEFAULT_CONFIRM_TIMEOUT,
-            poll_interval: DEFAULT_POLL_INTERVAL,
-        }
+        SnmpPdu::new(manager, profile).outlet(outlet)
+    }
+
+    /// The PDU, for more outlets that take turns with this one.
+    pub fn pdu(&self) -> &SnmpPdu {
+        &self.inner.pdu
     }
 
     /// The outlet's full index.
@@ -168,16 +253,34 @@ impl SnmpOutlet {
 
     /// The profile.
     pub fn profile(&self) -> &Profile {
-        &self.inner.profile
+        self.inner.pdu.profile()
     }
 
     /// The manager.
     pub fn manager(&self) -> &Manager {
-        &self.inner.manager
+        self.inner.pdu.manager()
     }
 
+    /// Writes `command`, then confirms that the outlet is `wanted`.
     async fn command(&self, command: &Command, wanted: OutletState) -> Result<(), Error> {
-        let control = &self.inner.profile.control;
+        self.write(command).await?;
+        self.confirm(Goal::State(wanted)).await
+    }
+
+    /// Writes the PDU's reboot `command`, then confirms that the outlet
+    /// went through a cycle and is on again.
+    async fn reboot(&self, command: &Command) -> Result<(), Error> {
+        let before = if self.confirms() {
+            self.cycle_status().await?.switched_at
+        } else {
+            None
+        };
+        self.write(command).await?;
+        self.confirm(Goal::Cycle { before }).await
+    }
+
+    async fn write(&self, command: &Command) -> Result<(), Error> {
+        let control = &self.profile().control;
         let (oid, value) = match command {
             Command::Value(value) => {
                 let Some(template) = &control.oid else {
@@ -189,34 +292,70 @@ impl SnmpOutlet {
             }
             Command::Object { oid, value } => (self.expand(oid)?, *value),
         };
-        tracing::debug!(device = %self.inner.device, outlet = %self.inner.outlet, %oid, value, "set");
-        self.inner
-            .manager
+        tracing::debug!(device = %self.inner.pdu.device(), outlet = %self.inner.outlet, %oid, value, "set");
+        self.manager()
             .set(&[VarBind::new(oid, Value::Integer(value))])
             .await
             .map_err(|e| self.snmp(e))?;
-        self.confirm(wanted).await
+        Ok(())
     }
 
-    /// Reads the state until it is `wanted`, within the confirmation time.
-    async fn confirm(&self, wanted: OutletState) -> Result<(), Error> {
-        if self.inner.profile.state.is_none() || self.inner.confirm_timeout.is_zero() {
+    /// Whether switches are read back: the profile has a state object and
+    /// the confirmation time is not zero.
+    fn confirms(&self) -> bool {
+        self.profile().state.is_some() && !self.inner.confirm_timeout.is_zero()
+    }
+
+    /// Reads the outlet back until `goal` is reached, within the
+    /// confirmation time.
+    async fn confirm(&self, goal: Goal) -> Result<(), Error> {
+        if !self.confirms() {
             return Ok(());
         }
         let start = Instant::now();
+        let mut cycled = false;
         loop {
-            let last = self.read_state().await?;
-            if last == wanted {
+            let (done, last) = match &goal {
+                Goal::State(wanted) => {
+                    let state = self.read_state().await?;
+                    (state == *wanted, state)
+                }
+                Goal::Cycle { before } => {
+                    let now = self.cycle_status().await?;
+                    cycled |= now.cycling()
+                        || (before.is_some()
+                            && now.switched_at.is_some()
+                            && now.switched_at != *before);
+                    (cycled && now.shown() == OutletState::On, now.shown())
+                }
+            };
+            if done {
                 return Ok(());
             }
             let waited = start.elapsed();
             if waited >= self.inner.confirm_timeout {
-                return Err(Error::NotApplied {
-                    device: self.inner.device.clone(),
-                    outlet: self.inner.outlet.clone(),
-                    wanted,
-                    last,
-                    waited,
+                let device = self.inner.pdu.device().to_owned();
+                let outlet = self.inner.outlet.clone();
+                return Err(match goal {
+                    Goal::Cycle { .. } if last == OutletState::On => Error::CycleNotObserved {
+                        device,
+                        outlet,
+                        waited,
+                    },
+                    Goal::State(wanted) => Error::NotApplied {
+                        device,
+                        outlet,
+                        wanted,
+                        last,
+                        waited,
+                    },
+                    Goal::Cycle { .. } => Error::NotApplied {
+                        device,
+                        outlet,
+                        wanted: OutletState::On,
+                        last,
+                        waited,
+                    },
                 });
             }
             tokio::time::sleep(
@@ -228,14 +367,52 @@ impl SnmpOutlet {
         }
     }
 
+    /// The state, with the profile's command-pending and switching-time
+    /// objects, in one GET. Those two read as not pending and unknown when
+    /// the agent does not have them.
+    async fn cycle_status(&self) -> Result<CycleStatus, Error> {
+        let profile = self.profile();
+        let Some(map) = &profile.state else {
+            return Err(self.unsupported("state"));
+        };
+        let mut oids = vec![self.expand(&map.oid)?];
+        if let Some(pending) = &profile.command_pending {
+            oids.push(self.expand(&pending.oid)?);
+        }
+        if let Some(switched_at) = &profile.switched_at {
+            oids.push(self.expand(switched_at)?);
+        }
+        let vbs = self.manager().get(&oids).await.map_err(|e| self.snmp(e))?;
+        let mut rest = vbs.get(1..).unwrap_or_default().iter();
+        let state = map.state(self.integer(&vbs[0])?);
+        let pending = match &profile.command_pending {
+            Some(p) => rest
+                .next()
+                .and_then(|vb| vb.value.as_i64())
+                .is_some_and(|v| p.pending.contains(&v)),
+            None => false,
+        };
+        let switched_at = match &profile.switched_at {
+            Some(_) => rest
+                .next()
+                .filter(|vb| !vb.value.is_exception())
+                .map(|vb| vb.value.clone()),
+            None => None,
+        };
+        Ok(CycleStatus {
+            state,
+            pending,
+            switched_at,
+        })
+    }
+
     async fn read_state(&self) -> Result<OutletState, Error> {
-        let Some(map) = &self.inner.profile.state else {
+        let Some(map) = &self.profile().state else {
             return Err(self.unsupported("state"));
         };
         let oid = self.expand(&map.oid)?;
         let vbs = self
-            .inner
-            .manager
+            .manager()
             .get(std::slice::from_ref(&oid))
             .await
             .map_err(|e| self.snmp(e))?;
@@ -244,7 +421,7 @@ impl SnmpOutlet {
     }
 
     async fn read_measurements(&self) -> Result<Reading, Error> {
-        let readings = &self.inner.profile.readings;
+        let readings = &self.profile().readings;
         if readings.is_empty() {
             return Err(self.unsupported("read"));
         }
@@ -265,12 +442,7 @@ impl SnmpOutlet {
             };
             *slot = Some((value, digits, m.scale));
         }
-        let vbs = self
-            .inner
-            .manager
-            .get(&oids)
-            .await
-            .map_err(|e| self.snmp(e))?;
+        let vbs = self.manager().get(&oids).await.map_err(|e| self.snmp(e))?;
         let value_of = |slot: Option<(usize, Option<usize>, f64)>| -> Result<Option<f64>, Error> {
             let Some((value, digits, scale)) = slot else {
                 return Ok(None);
@@ -308,7 +480,7 @@ impl SnmpOutlet {
         template
             .expand(&self.inner.index)
             .map_err(|reason| Error::InvalidOutlet {
-                device: self.inner.device.clone(),
+                device: self.inner.pdu.device().to_owned(),
                 outlet: self.inner.outlet.clone(),
                 reason,
             })
@@ -318,7 +490,7 @@ impl SnmpOutlet {
     fn integer(&self, vb: &VarBind) -> Result<i64, Error> {
         if vb.value.is_exception() {
             return Err(Error::NoSuchObject {
-                device: self.inner.device.clone(),
+                device: self.inner.pdu.device().to_owned(),
                 oid: vb.oid.clone(),
             });
         }
@@ -327,19 +499,19 @@ impl SnmpOutlet {
 
     fn unexpected(&self, vb: &VarBind) -> Error {
         Error::UnexpectedValue {
-            device: self.inner.device.clone(),
+            device: self.inner.pdu.device().to_owned(),
             oid: vb.oid.clone(),
             value: Box::new(vb.value.clone()),
         }
     }
 
     fn snmp(&self, e: snmux_manager::Error) -> Error {
-        Error::from_snmp(&self.inner.device, e, self.inner.manager.timeout())
+        Error::from_snmp(self.inner.pdu.device(), e, self.manager().timeout())
     }
 
     fn unsupported(&self, operation: &'static str) -> Error {
         Error::Unsupported {
-            device: self.inner.device.clone(),
+            device: self.inner.pdu.device().to_owned(),
             operation,
         }
     }
@@ -347,7 +519,7 @@ impl SnmpOutlet {
 
 impl PowerOutlet for SnmpOutlet {
     fn device(&self) -> &str {
-        &self.inner.device
+        self.inner.pdu.device()
     }
 
     fn outlet(&self) -> &str {
@@ -355,34 +527,84 @@ impl PowerOutlet for SnmpOutlet {
     }
 
     fn on(&self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(self.command(&self.inner.profile.control.on, OutletState::On))
+        Box::pin(self.in_turn(self.command(&self.profile().control.on, OutletState::On)))
     }
 
     fn off(&self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(self.command(&self.inner.profile.control.off, OutletState::Off))
+        Box::pin(self.in_turn(self.command(&self.profile().control.off, OutletState::Off)))
     }
 
     /// `None` and a profile with a reboot command: that command, then the
-    /// outlet is read back until it is on again (which takes the PDU's own
-    /// off time: set [`SnmpOutletBuilder::confirm_timeout`] above it).
+    /// outlet is read back until it has been seen cycling and is on again:
+    /// seen off or pending by the state, or pending by
+    /// [`Profile::command_pending`], or with a [`Profile::switched_at`]
+    /// that changed since before the command; and then on, with no command
+    /// pending. That takes the PDU's own off time: set
+    /// [`SnmpOutletBuilder::confirm_timeout`] above it.
+    /// [`Error::CycleNotObserved`] if the outlet stayed on throughout (a
+    /// PDU that accepted the command and ignored it, or an off phase
+    /// shorter than [`SnmpOutletBuilder::poll_interval`] on a PDU without
+    /// either object), [`Error::NotApplied`] if it is not on again in time.
+    ///
     /// Otherwise off, confirmed; the wait (default 2 s); on, confirmed.
     fn cycle(&self, wait: Option<Duration>) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(async move {
-            let control = &self.inner.profile.control;
+        Box::pin(self.in_turn(async move {
+            let control = &self.profile().control;
             if let (None, Some(reboot)) = (wait, &control.cycle) {
-                return self.command(reboot, OutletState::On).await;
+                return self.reboot(reboot).await;
             }
             self.command(&control.off, OutletState::Off).await?;
             tokio::time::sleep(wait.unwrap_or(DEFAULT_CYCLE_WAIT)).await;
             self.command(&control.on, OutletState::On).await
-        })
+        }))
     }
 
     fn state(&self) -> BoxFuture<'_, Result<OutletState, Error>> {
-        Box::pin(self.read_state())
+        Box::pin(self.in_turn(self.read_state()))
     }
 
     fn measure(&self) -> BoxFuture<'_, Result<Reading, Error>> {
-        Box::pin(self.read_measurements())
+        Box::pin(self.in_turn(self.read_measurements()))
+    }
+}
+
+impl SnmpOutlet {
+    /// Runs `op` in this PDU's turn: after every operation on its outlets
+    /// that started before.
+    async fn in_turn<T>(&self, op: impl Future<Output = T>) -> T {
+        let _turn = self.inner.pdu.inner.turn.lock().await;
+        op.await
+    }
+}
+
+/// What a confirmation waits for.
+enum Goal {
+    /// The outlet in this state.
+    State(OutletState),
+    /// A reboot seen, and the outlet on again; `before` is the switching
+    /// time read before the command.
+    Cycle { before: Option<Value> },
+}
+
+/// What [`SnmpOutlet::cycle_status`] reads.
+struct CycleStatus {
+    state: OutletState,
+    pending: bool,
+    switched_at: Option<Value>,
+}
+
+impl CycleStatus {
+    /// Whether this read shows a cycle under way.
+    fn cycling(&self) -> bool {
+        self.pending || matches!(self.state, OutletState::Off | OutletState::Pending)
+    }
+
+    /// The state, pending while a command is.
+    fn shown(&self) -> OutletState {
+        if self.pending {
+            OutletState::Pending
+        } else {
+            self.state
+        }
     }
 }

@@ -45,6 +45,16 @@ pub struct Profile {
     /// What it measures.
     #[serde(default)]
     pub readings: Readings,
+    /// An object whose value changes every time the outlet switches
+    /// (Raritan `outletSwitchingTimeStamp`). A reboot whose off phase falls
+    /// between two reads of the state is still seen by it.
+    #[serde(default)]
+    pub switched_at: Option<OidTemplate>,
+    /// An object that says whether a command is pending on the outlet (APC
+    /// `sPDUOutletPending`, `rPDUOutletStatusCommandPending`). While it is,
+    /// a reboot is under way, not done.
+    #[serde(default)]
+    pub command_pending: Option<PendingMap>,
 }
 
 fn one() -> usize {
@@ -114,6 +124,17 @@ impl StateMap {
             OutletState::Unknown
         }
     }
+}
+
+/// The object that says a command is pending on an outlet, and the values
+/// that mean it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingMap {
+    /// The object.
+    pub oid: OidTemplate,
+    /// Values that mean a command is pending (APC: `commandPending(1)`).
+    pub pending: Vec<i64>,
 }
 
 /// The measurement objects of an outlet; each is optional.
@@ -198,6 +219,12 @@ impl Profile {
     /// current (mA), power (W); CyberPower load (0.1 A), power (W) and the
     /// input voltage (0.1 V). APC MasterSwitch and PoE ports measure
     /// nothing.
+    ///
+    /// Reboots are confirmed by the state, and also by Raritan's
+    /// `outletSwitchingTimeStamp` (`….4.P.N`, [`Profile::switched_at`]) and
+    /// APC's command-pending objects (MasterSwitch `sPDUOutletPending`
+    /// `318.1.1.4.4.2.1.2.N`, rPDU `rPDUOutletStatusCommandPending`
+    /// `…12.3.5.1.1.5.N`, [`Profile::command_pending`]).
     pub fn builtin(name: &str) -> Option<Profile> {
         let t = |s: &str| -> OidTemplate { s.parse().expect("built-in templates are valid") };
         let value = |oid: &str, on: i32, off: i32, cycle: Option<i32>| Control {
@@ -350,6 +377,20 @@ impl Profile {
             ),
             _ => return None,
         };
+        // What shows a reboot happened besides the state (PDU2-MIB
+        // outletSwitchingTimeStamp; PowerNet-MIB commandPending(1)).
+        let pending = |oid: &str| {
+            Some(PendingMap {
+                oid: t(oid),
+                pending: vec![1],
+            })
+        };
+        let (switched_at, command_pending) = match canonical {
+            "raritan-px2" => (Some(t("1.3.6.1.4.1.13742.6.4.1.2.1.4.*")), None),
+            "apc-masterswitch" => (None, pending("1.3.6.1.4.1.318.1.1.4.4.2.1.2.*")),
+            "apc-rpdu" => (None, pending("1.3.6.1.4.1.318.1.1.12.3.5.1.1.5.*")),
+            _ => (None, None),
+        };
         Some(Profile {
             name: canonical.to_owned(),
             index_parts,
@@ -357,6 +398,8 @@ impl Profile {
             control,
             state,
             readings,
+            switched_at,
+            command_pending,
         })
     }
 
@@ -383,6 +426,8 @@ impl Profile {
                 pending: Vec::new(),
             }),
             readings: Readings::default(),
+            switched_at: None,
+            command_pending: None,
         }
     }
 
@@ -417,6 +462,10 @@ impl Profile {
         }
         if let Some(state) = &self.state {
             templates.push(&state.oid);
+        }
+        templates.extend(&self.switched_at);
+        if let Some(pending) = &self.command_pending {
+            templates.push(&pending.oid);
         }
         for m in [
             &self.readings.voltage,
