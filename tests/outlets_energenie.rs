@@ -305,12 +305,26 @@ async fn tcp_every_model_switches_and_reads() {
 #[tokio::test]
 async fn tcp_wrong_password_is_silence() {
     let sim = TcpStrip::start(Model::Pms21, "hackme").await;
+    // The wait is the timeout: short here, 4 s by default.
     let strip = EnergenieTcp::builder(sim.addr(), Model::Pms21)
         .password("wrong")
-        .timeout(Duration::from_secs(1))
+        .timeout(Duration::from_millis(300))
         .build();
     let e = strip.socket(1).unwrap().on().await.unwrap_err();
-    assert!(matches!(e, Error::WrongPassword { .. }), "{e}");
+    match &e {
+        Error::SilentAfterLogin { waited, .. } => {
+            assert_eq!(*waited, Duration::from_millis(300))
+        }
+        other => panic!("{other}"),
+    }
+    assert!(e.is_wrong_password());
+    assert!(
+        e.to_string().ends_with(
+            "no answer in 300ms after the challenge response: most likely a wrong \
+                        password (the strip stays silent on a bad key)"
+        ),
+        "{e}"
+    );
     assert!(sim.events().contains(&Event::BadKey));
     assert_eq!(sim.sockets(), [false; 4]);
 }

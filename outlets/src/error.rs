@@ -135,12 +135,25 @@ pub enum Error {
         status: u16,
     },
     /// The password was wrong: the web interface showed its login page
-    /// again, or the TCP protocol got no status after the challenge
-    /// response (the device stays silent on a bad key).
+    /// again.
     #[error("{device}: wrong password")]
     WrongPassword {
         /// The device.
         device: String,
+    },
+    /// The TCP protocol got no status after the challenge response within
+    /// the driver's timeout: the strip stays silent on a bad key, so this
+    /// is most likely a wrong password (or a strip slower than the
+    /// timeout, [`EnergenieTcpBuilder::timeout`](crate::energenie::EnergenieTcpBuilder::timeout)).
+    #[error(
+        "{device}: no answer in {waited:?} after the challenge response: most likely a wrong \
+         password (the strip stays silent on a bad key)"
+    )]
+    SilentAfterLogin {
+        /// The device.
+        device: String,
+        /// How long the driver waited.
+        waited: Duration,
     },
     /// Another client holds the device's only session: the device answers
     /// "Impossible to login - there is an active session with this device
@@ -244,6 +257,15 @@ impl Error {
         matches!(self, Error::Timeout { .. })
     }
 
+    /// Whether the password was wrong, or most likely was
+    /// ([`Error::WrongPassword`], [`Error::SilentAfterLogin`]).
+    pub fn is_wrong_password(&self) -> bool {
+        matches!(
+            self,
+            Error::WrongPassword { .. } | Error::SilentAfterLogin { .. }
+        )
+    }
+
     /// The device the error is about, if it is about one.
     pub fn device(&self) -> Option<&str> {
         match self {
@@ -259,6 +281,7 @@ impl Error {
             | Error::ConnectionRefused { device }
             | Error::HttpStatus { device, .. }
             | Error::WrongPassword { device }
+            | Error::SilentAfterLogin { device, .. }
             | Error::SessionHeld { device }
             | Error::Http { device, .. }
             | Error::Io { device, .. }

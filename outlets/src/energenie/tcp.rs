@@ -18,7 +18,9 @@ use crate::{Error, OutletState, ProtocolError};
 pub const DEFAULT_PORT: u16 = 5000;
 
 /// How long to wait for each answer: 4 s, after which egctl reports a wrong
-/// password (the device stays silent on a bad key).
+/// password (the device stays silent on a bad key). That is also how long a
+/// wrong password takes to show: set a shorter
+/// [`EnergenieTcpBuilder::timeout`] for a strip known to answer fast.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// How many times the Start byte is sent: a device still on the timeout of
@@ -87,7 +89,9 @@ impl EnergenieTcpBuilder {
 
     /// How long to wait for the connection and for each answer. Default
     /// 4 s. No answer to the challenge response within it is
-    /// [`Error::WrongPassword`].
+    /// [`Error::SilentAfterLogin`] (most likely a wrong password: the strip
+    /// says nothing else), so this is also how long a wrong password takes
+    /// to show.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -144,8 +148,9 @@ impl EnergenieTcp {
     ///
     /// # Errors
     ///
-    /// [`Error::WrongPassword`] when the device does not answer the
-    /// challenge response, [`Error::ConnectionRefused`], [`Error::Timeout`],
+    /// [`Error::SilentAfterLogin`] (most likely a wrong password) when the
+    /// device does not answer the challenge response,
+    /// [`Error::ConnectionRefused`], [`Error::Timeout`],
     /// [`Error::Io`], [`Error::Protocol`] for a state byte the model does not
     /// have or a connection closed early.
     ///
@@ -299,7 +304,7 @@ impl Connection {
 
     /// The decrypted states the device sends next. Right after the
     /// challenge response (`first`), silence is how the device says the key
-    /// is wrong: [`Error::WrongPassword`]; later it is a timeout.
+    /// is wrong: [`Error::SilentAfterLogin`]; later it is a timeout.
     async fn received_states(
         &mut self,
         strip: &EnergenieTcp,
@@ -312,8 +317,9 @@ impl Connection {
             let read = timeout(inner.timeout, self.stream.read(&mut sent[got..])).await;
             match read {
                 Err(_) if first => {
-                    return Err(Error::WrongPassword {
+                    return Err(Error::SilentAfterLogin {
                         device: inner.device.clone(),
+                        waited: inner.timeout,
                     });
                 }
                 Err(_) => return Err(strip.timed_out()),
