@@ -4,6 +4,7 @@
 //! and `read` in Jumpstarter's format.
 
 mod energenie;
+mod support;
 
 use std::path::Path;
 use std::process::Output;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use snmux::sim::{self, Agent, PduOptions, Sim};
 
 use energenie::WebStrip;
+use support::Snmpd;
 
 async fn snmux(args: &[&str]) -> Output {
     let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_snmux"))
@@ -298,4 +300,162 @@ async fn energenie_by_flags_and_wrong_password() {
         )]
     );
     assert_eq!(strip.session(), None);
+}
+
+/// APC MasterSwitch `sPDUOutletCtl.1` (on 1, off 2, read back from the same
+/// object) as a writable integer of snmpd, for an SNMPv3 user.
+fn masterswitch_snmpd() -> Snmpd {
+    Snmpd::builder()
+        .extra_config(
+            "override -rw 1.3.6.1.4.1.318.1.1.4.4.2.1.3.1 integer 2\nrwuser v3sha256aes priv\n",
+        )
+        .extra_persist(
+            "createUser v3sha256aes SHA-256 auth-passphrase-256 AES priv-passphrase-aes\n",
+        )
+        .start()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snmpv3_flags_take_l_as_the_other_commands() {
+    let snmpd = masterswitch_snmpd();
+    let pdu = snmpd.addr().to_string();
+    let v3 = [
+        "-u",
+        "v3sha256aes",
+        "-a",
+        "SHA-256",
+        "-A",
+        "auth-passphrase-256",
+        "-x",
+        "AES",
+        "-X",
+        "priv-passphrase-aes",
+    ];
+    let mut args = vec![
+        "outlet",
+        "on",
+        "--snmp",
+        &pdu,
+        "--profile",
+        "apc-masterswitch",
+    ];
+    args.extend(["-l", "authPriv"]);
+    args.extend(v3);
+    args.push("1");
+    let out = snmux(&args).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), ["1: on"]);
+    let value = snmpd.net_snmp_get(&["1.3.6.1.4.1.318.1.1.4.4.2.1.3.1"]);
+    assert_eq!(value[0].value, "1");
+
+    // The same usage errors, word for word, as `snmux get`, exit status 2.
+    let usage = |out: &Output| -> String {
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        stderr.lines().next().unwrap_or_default().to_owned()
+    };
+    for flags in [
+        &v3[..], // -a without -l
+        &[
+            "-u",
+            "v3sha256aes",
+            "-l",
+            "priv",
+            "-A",
+            "auth-passphrase-256",
+        ], // no -X
+        &["-v2c", "-l", "auth"], // -l without SNMPv3
+        &["-u", "v3sha256aes", "-l", "none"], // not a level
+    ] {
+        let mut outlet = vec!["outlet", "on", "--snmp", &pdu];
+        outlet.extend(flags);
+        outlet.push("1");
+        let mut get = vec!["get"];
+        get.extend(flags);
+        get.extend([pdu.as_str(), "1.3.6.1.2.1.1.5.0"]);
+        let (outlet, get) = (usage(&snmux(&outlet).await), usage(&snmux(&get).await));
+        assert!(outlet.starts_with("error: "), "{outlet}");
+        assert_eq!(outlet, get, "{flags:?}");
+    }
+    // A lab file names its PDUs' users itself.
+    let dir = tempfile::tempdir().unwrap();
+    let lab = write(dir.path(), "lab.yaml", "pdus: {}\n");
+    let out = snmux(&["outlet", "on", "-f", &lab, "-u", "ops", "x"]).await;
+    assert!(
+        usage(&out).contains("-u is for the PDU of --snmp"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_lines_one_per_outlet() {
+    let sim = pdus().await;
+    let strip = WebStrip::start("secret").await;
+    let dir = tempfile::tempdir().unwrap();
+    let lab = write(dir.path(), "lab.yaml", &lab(&sim, &strip));
+    let json = |out: &Output| -> Vec<serde_json::Value> {
+        stdout(out)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+            .collect()
+    };
+    let apc = format!("udp:{}", sim.agent("apc-rpdu2").unwrap().addr());
+
+    let out = snmux(&["outlet", "off", "--json", "-f", &lab, "broken"]).await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let lines = json(&out);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(
+        lines[0],
+        serde_json::json!({
+            "name": "dut1", "device": apc, "outlet": "2", "action": "off",
+            "result": "ok", "state": "off",
+        })
+    );
+    assert_eq!(lines[1]["name"], "lost");
+    assert_eq!(lines[1]["device"], "udp:127.0.0.1:9");
+    assert!(lines[1].get("result").is_none(), "{lines:?}");
+    assert!(
+        lines[1]["error"].as_str().unwrap().contains("no answer"),
+        "{lines:?}"
+    );
+
+    let out = snmux(&["outlet", "status", "--json", "-f", &lab, "dut1", "hub"]).await;
+    assert!(out.status.success(), "{out:?}");
+    let lines = json(&out);
+    assert_eq!(lines[0]["state"], "off");
+    assert_eq!(lines[0]["action"], "status");
+    assert_eq!(lines[1]["device"], strip.url());
+    assert_eq!(lines[1]["outlet"], "3");
+
+    let out = snmux(&[
+        "outlet", "read", "--json", "-n", "2", "-i", "0.05", "-f", &lab, "dut3",
+    ])
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let lines = json(&out);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for line in &lines {
+        assert_eq!(line["name"], "dut3");
+        assert_eq!(line["action"], "read");
+        assert_eq!(line["result"], "ok");
+        let r = &line["readings"];
+        for field in ["voltage", "current", "apparent_power", "power"] {
+            assert!(
+                r[field].as_f64().is_some_and(|v| v > 0.0),
+                "{field}: {line}"
+            );
+        }
+    }
+    // A device without meter: the error, in its line.
+    let out = snmux(&["outlet", "read", "--json", "-f", &lab, "hub"]).await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let lines = json(&out);
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("read is not supported")
+    );
+    assert!(lines[0].get("readings").is_none());
 }

@@ -33,8 +33,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, error::ErrorKind};
 
-use snmux::{Engine, Manager, Security, VarBind};
+use snmux::{Engine, Manager, VarBind};
 
+use crate::agent::AgentSpec;
 use crate::cli::{AppOptions, Cli, Command, Common, Credentials};
 use crate::walk::WalkOptions;
 
@@ -139,28 +140,28 @@ async fn connect(
     credentials: &Credentials,
     max_repetitions: u32,
 ) -> anyhow::Result<Manager> {
-    let security = match credentials {
-        Credentials::V1(community) => Security::v1(community.clone()),
-        Credentials::V2c(community) => Security::v2c(community.clone()),
-        Credentials::V3(user) => {
-            if common.v3.engine_id.is_some() {
-                tracing::debug!("-e is not used: the engine ID is discovered");
-            }
-            Security::v3(user.build()?)
-        }
-    };
-    let target = common.agent.resolve().await?;
-    let local = match target {
-        SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
-        SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
-    };
-    tracing::debug!(agent = %common.agent, %target, "resolved");
-    let engine = Engine::bind(local)?;
+    if matches!(credentials, Credentials::V3(_)) && common.v3.engine_id.is_some() {
+        tracing::debug!("-e is not used: the engine ID is discovered");
+    }
+    let security = credentials.security()?;
+    let (target, engine) = bind_for(&common.agent).await?;
     Ok(engine
         .manager(target, security)
         .retries(common.timeout, common.retries)
         .max_repetitions(max_repetitions)
         .build())
+}
+
+/// The agent's address, and an engine bound to the wildcard address of its
+/// family.
+async fn bind_for(agent: &AgentSpec) -> anyhow::Result<(SocketAddr, Engine)> {
+    let target = agent.resolve().await?;
+    let local = match target {
+        SocketAddr::V4(_) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+        SocketAddr::V6(_) => SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
+    };
+    tracing::debug!(%agent, %target, "resolved");
+    Ok((target, Engine::bind(local)?))
 }
 
 /// The varbinds of `set`, from its `OID TYPE VALUE` arguments.

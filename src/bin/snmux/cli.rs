@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use snmux::Oid;
+use snmux::{Oid, Security};
 
 use crate::agent::AgentSpec;
 use crate::poll::PollArgs;
 use crate::set::TYPE_LETTERS;
 use crate::sim::SimArgs;
-use crate::v3::{V3Args, V3User};
+use crate::v3::{V3Args, V3Security, V3User};
 
 /// snmux: an SNMP manager for the command line (SNMPv1, v2c and v3 over
 /// UDP).
@@ -151,40 +151,57 @@ pub(crate) struct Common {
 impl Common {
     /// The SNMP version: `-v`, else 3 if `-u` is given, else 2c.
     pub(crate) fn version(&self) -> SnmpVersion {
-        match self.version {
-            Some(version) => version,
-            None if self.v3.user.is_some() => SnmpVersion::V3,
-            None => SnmpVersion::V2c,
-        }
+        SnmpVersion::given_or_default(self.version, &self.v3.security)
     }
 
     /// Who the requests come from: the community or the SNMPv3 user.
     ///
     /// # Errors
     ///
-    /// A usage message for SNMPv3 options without SNMPv3, and for SNMPv3
-    /// options that do not go together ([`V3Args::user`]).
+    /// As [`credentials`].
     pub(crate) fn credentials(&self) -> Result<Credentials, String> {
-        let community = || self.community.clone().into_bytes();
-        match self.version() {
-            version @ (SnmpVersion::V1 | SnmpVersion::V2c) => {
-                if let Some(flag) = self.v3.first_given() {
-                    let v = if version == SnmpVersion::V1 {
-                        "1"
-                    } else {
-                        "2c"
-                    };
-                    return Err(format!(
-                        "{flag} is an SNMPv3 option; use -v3 (not -v{v}) with it"
-                    ));
-                }
-                Ok(match version {
-                    SnmpVersion::V1 => Credentials::V1(community()),
-                    _ => Credentials::V2c(community()),
-                })
+        credentials(
+            self.version(),
+            &self.community,
+            self.v3.first_given(),
+            || self.v3.user(),
+        )
+    }
+}
+
+/// Who the requests of SNMP `version` come from: `community` for SNMPv1
+/// and v2c, the SNMPv3 `user` else. `v3_option` is the first SNMPv3 option
+/// given, if any.
+///
+/// # Errors
+///
+/// A usage message for SNMPv3 options without SNMPv3, and for SNMPv3
+/// options that do not go together ([`V3Args::user`]).
+pub(crate) fn credentials(
+    version: SnmpVersion,
+    community: &str,
+    v3_option: Option<&'static str>,
+    user: impl FnOnce() -> Result<V3User, String>,
+) -> Result<Credentials, String> {
+    let community = || community.as_bytes().to_vec();
+    match version {
+        SnmpVersion::V1 | SnmpVersion::V2c => {
+            if let Some(flag) = v3_option {
+                let v = if version == SnmpVersion::V1 {
+                    "1"
+                } else {
+                    "2c"
+                };
+                return Err(format!(
+                    "{flag} is an SNMPv3 option; use -v3 (not -v{v}) with it"
+                ));
             }
-            SnmpVersion::V3 => self.v3.user().map(Credentials::V3),
+            Ok(match version {
+                SnmpVersion::V1 => Credentials::V1(community()),
+                _ => Credentials::V2c(community()),
+            })
         }
+        SnmpVersion::V3 => user().map(Credentials::V3),
     }
 }
 
@@ -198,6 +215,21 @@ pub(crate) enum Credentials {
     V2c(Vec<u8>),
     /// SNMPv3 with a USM user.
     V3(V3User),
+}
+
+impl Credentials {
+    /// The library's security: the community, or the user with its keys.
+    ///
+    /// # Errors
+    ///
+    /// As [`V3User::build`].
+    pub(crate) fn security(&self) -> anyhow::Result<Security> {
+        Ok(match self {
+            Credentials::V1(community) => Security::v1(community.clone()),
+            Credentials::V2c(community) => Security::v2c(community.clone()),
+            Credentials::V3(user) => Security::v3(user.build()?),
+        })
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -280,6 +312,17 @@ pub(crate) enum SnmpVersion {
     V1,
     V2c,
     V3,
+}
+
+impl SnmpVersion {
+    /// `-v` if given, else 3 if `-u` is given, else 2c.
+    pub(crate) fn given_or_default(given: Option<SnmpVersion>, v3: &V3Security) -> SnmpVersion {
+        match given {
+            Some(version) => version,
+            None if v3.user.is_some() => SnmpVersion::V3,
+            None => SnmpVersion::V2c,
+        }
+    }
 }
 
 /// The settings of `-C` options, later ones overriding earlier ones.

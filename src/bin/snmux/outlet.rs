@@ -1,19 +1,26 @@
 //! `snmux outlet on|off|cycle|status|read`: power outlets by name from a
 //! lab file, or from flags for one PDU.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
 use snmux::Engine;
 use snmux::outlets::config::{
-    EnergenieTcpConfig, EnergenieWebConfig, Lab, LabConfig, PduConfig, Secret, SnmpPduConfig,
+    ConfigError, EnergenieTcpConfig, EnergenieWebConfig, Lab, LabConfig, PduConfig, Secret,
 };
-use snmux::outlets::{Action, OutletGroup};
+use snmux::outlets::snmp::{Profile, SnmpPdu};
+use snmux::outlets::{Action, Error, OutletGroup, OutletState, PowerOutlet, Reading};
+
+use crate::agent::AgentSpec;
+use crate::cli::{self, SnmpVersion, parse_version};
+use crate::v3::V3Security;
 
 /// The outlet subcommands (the help text is the doc of `Command::Outlet`).
 #[derive(Debug, Args)]
@@ -69,36 +76,30 @@ struct Targets {
     /// configuration.
     #[arg(short = 'f', long = "config", value_name = "FILE")]
     config: Option<PathBuf>,
-    /// One SNMP PDU at HOST[:PORT] (default port 161).
-    #[arg(long, value_name = "HOST[:PORT]", conflicts_with_all = ["config", "energenie", "energenie_tcp"])]
-    snmp: Option<String>,
+    /// One SNMP PDU: HOST[:PORT] (default port 161), [IPV6]:PORT, with
+    /// net-snmp's udp: or udp6: prefix if you like, as the other commands'
+    /// AGENT.
+    #[arg(long, value_name = "AGENT", conflicts_with_all = ["config", "energenie", "energenie_tcp"])]
+    snmp: Option<AgentSpec>,
     /// Its profile: raritan-px2 (default), apc-masterswitch, apc-rpdu,
     /// apc-rpdu2, sentry3, sentry4, eaton-epdu, cyberpower, poe.
     #[arg(long, value_name = "NAME", requires = "snmp")]
     profile: Option<String>,
     /// SNMP version: 1, 2c or 3. Default 2c, or 3 with -u.
-    #[arg(short = 'v', value_name = "1|2c|3", requires = "snmp")]
-    version: Option<String>,
+    #[arg(short = 'v', value_name = "1|2c|3", requires = "snmp", value_parser = parse_version)]
+    version: Option<SnmpVersion>,
     /// Community (SNMPv1/v2c). Default private.
     #[arg(short = 'c', value_name = "COMMUNITY", requires = "snmp")]
     community: Option<String>,
-    /// SNMPv3 user.
-    #[arg(short = 'u', value_name = "USER", requires = "snmp")]
-    user: Option<String>,
-    /// SNMPv3 authentication protocol: MD5, SHA, SHA-224 … SHA-512.
-    #[arg(short = 'a', value_name = "PROTOCOL", requires = "user")]
-    auth_protocol: Option<String>,
-    /// SNMPv3 authentication passphrase.
-    #[arg(short = 'A', value_name = "PASSPHRASE", requires = "user")]
-    auth_key: Option<String>,
-    /// SNMPv3 privacy protocol: DES, AES, AES-192, AES-256, …
-    #[arg(short = 'x', value_name = "PROTOCOL", requires = "user")]
-    priv_protocol: Option<String>,
-    /// SNMPv3 privacy passphrase.
-    #[arg(short = 'X', value_name = "PASSPHRASE", requires = "user")]
-    priv_key: Option<String>,
-    /// Seconds for each SNMP request, retransmissions included. Default 5.
-    #[arg(short = 't', long, value_name = "SECONDS", requires = "snmp")]
+    /// The --snmp PDU's SNMPv3 user, as the other commands take it (-l
+    /// is needed with -a/-A/-x/-X).
+    #[command(flatten)]
+    v3: V3Security,
+    /// Seconds to wait: for each SNMP request, retransmissions included
+    /// (default 5); for each EnerGenie HTTP request (default 10) or TCP
+    /// answer (default 4; a strip that says nothing that long after the
+    /// login most likely has another password).
+    #[arg(short = 't', long, value_name = "SECONDS", conflicts_with = "config")]
     timeout: Option<f64>,
     /// Seconds a switch is read back for until the outlet is in the state
     /// asked for. Default 10.
@@ -118,6 +119,13 @@ struct Targets {
     /// The EnerGenie password (web default 1, TCP default empty).
     #[arg(long, value_name = "PASSWORD")]
     password: Option<String>,
+    /// Print JSON lines: one object per outlet (per reading for read),
+    /// {"name":"dut1","device":"udp:192.0.2.7:161","outlet":"1.3",
+    /// "action":"off","result":"ok","state":"off"}; "error" instead of
+    /// "result" when it failed; "readings" (V, A, VA, W; null where not
+    /// measured) for read.
+    #[arg(long)]
+    json: bool,
     /// Logs on stderr.
     #[arg(short = 'd', long)]
     pub(crate) debug: bool,
@@ -161,7 +169,92 @@ pub(crate) fn main(args: &OutletArgs) -> ExitCode {
 /// Runs `snmux outlet …`.
 async fn run(args: &OutletArgs) -> anyhow::Result<ExitCode> {
     let targets = args.targets();
-    let (config, names, flags) = lab_config(targets)?;
+    let group = match &targets.snmp {
+        Some(agent) => snmp_group(targets, agent).await?,
+        None => lab_group(targets).await?,
+    };
+    let mut out = Lines {
+        out: io::stdout().lock(),
+        json: targets.json,
+        ok: true,
+    };
+    match &args.action {
+        OutletAction::On(_) => switch(&group, Action::On, &mut out).await?,
+        OutletAction::Off(_) => switch(&group, Action::Off, &mut out).await?,
+        OutletAction::Cycle(a) => {
+            let wait = a.wait.map(|w| seconds("--wait", w)).transpose()?;
+            switch(&group, Action::Cycle(wait), &mut out).await?
+        }
+        OutletAction::Status(_) => {
+            for ((name, state), outlet) in group.states().await.into_iter().zip(group.outlets()) {
+                let (state, error) = match &state {
+                    Ok(state) => (Some(*state), None),
+                    Err(e) => (None, Some(e)),
+                };
+                out.outcome(&Outcome {
+                    name,
+                    show_name: true,
+                    outlet: &**outlet,
+                    action: "status",
+                    text: state.map(|s| s.to_string()),
+                    error,
+                    state,
+                    reading: None,
+                })?;
+            }
+        }
+        OutletAction::Read(a) => read(&group, a, &mut out).await?,
+    }
+    out.out.flush()?;
+    Ok(if out.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The outlets of the PDU given by --snmp, named by their numbers.
+async fn snmp_group(t: &Targets, agent: &AgentSpec) -> anyhow::Result<OutletGroup> {
+    let version = SnmpVersion::given_or_default(t.version, &t.v3);
+    let community = t.community.as_deref().unwrap_or("private");
+    let credentials = cli::credentials(version, community, t.v3.first_given(), || t.v3.user())
+        .unwrap_or_else(|message| crate::usage_error("outlet", message));
+    let name = t.profile.as_deref().unwrap_or("raritan-px2");
+    let profile = Profile::builtin(name).ok_or_else(|| ConfigError::UnknownProfile {
+        pdu: agent.to_string(),
+        profile: name.to_owned(),
+    })?;
+    let (target, engine) = crate::bind_for(agent).await?;
+    let manager = engine
+        .manager(target, credentials.security()?)
+        .timeout(seconds("--timeout", t.timeout.unwrap_or(5.0))?)
+        .build();
+    let pdu = SnmpPdu::new(manager, Arc::new(profile));
+    let mut group = OutletGroup::new();
+    let mut seen = HashSet::new();
+    for n in &t.targets {
+        let mut outlet = pdu.outlet(n);
+        if let Some(c) = t.confirm_timeout {
+            outlet = outlet.confirm_timeout(seconds("--confirm-timeout", c)?);
+        }
+        let outlet = outlet.build()?;
+        // The same outlet given twice is switched once.
+        if seen.insert(outlet.outlet().to_owned()) {
+            group.push(n.clone(), Arc::new(outlet));
+        }
+    }
+    Ok(group)
+}
+
+/// The outlets of the lab file, or of the EnerGenie strip given by flags.
+async fn lab_group(t: &Targets) -> anyhow::Result<OutletGroup> {
+    if let Some(flag) = t.v3.first_given() {
+        crate::usage_error(
+            "outlet",
+            format!("{flag} is for the PDU of --snmp; a lab file gives its PDUs' users"),
+        );
+    }
+    let (config, names, flags) = lab_config(t)?;
     // [::] reaches IPv4 and IPv6 PDUs; some hosts have no IPv6.
     let any6 = SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0));
     let any4 = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0));
@@ -170,121 +263,167 @@ async fn run(args: &OutletArgs) -> anyhow::Result<ExitCode> {
         Err(_) => Engine::bind(any4)?,
     };
     let lab: Lab = config.build(&engine).await?;
-    let mut group = lab.select(&names)?;
-    if flags {
-        // `pdu:3` prints as `3`: there is one PDU.
-        group = group.renamed(|name| {
-            name.strip_prefix(FLAGS_PDU)
-                .and_then(|n| n.strip_prefix(':'))
-                .unwrap_or(name)
-                .to_owned()
-        });
+    let group = lab.select(&names)?;
+    if !flags {
+        return Ok(group);
     }
-    let mut out = io::stdout().lock();
-    let ok = match &args.action {
-        OutletAction::On(_) => switch(&group, Action::On, &mut out).await?,
-        OutletAction::Off(_) => switch(&group, Action::Off, &mut out).await?,
-        OutletAction::Cycle(a) => {
-            let wait = a.wait.map(|w| seconds("--wait", w)).transpose()?;
-            switch(&group, Action::Cycle(wait), &mut out).await?
-        }
-        OutletAction::Status(_) => {
-            let mut ok = true;
-            for (name, state) in group.states().await {
-                match state {
-                    Ok(state) => writeln!(out, "{name}: {state}")?,
-                    Err(e) => {
-                        ok = false;
-                        writeln!(out, "{name}: error: {e}")?;
-                    }
-                }
-            }
-            ok
-        }
-        OutletAction::Read(a) => read(&group, a, &mut out).await?,
-    };
-    out.flush()?;
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    // `pdu:3` prints as `3`: there is one PDU.
+    Ok(group.renamed(|name| {
+        name.strip_prefix(FLAGS_PDU)
+            .and_then(|n| n.strip_prefix(':'))
+            .unwrap_or(name)
+            .to_owned()
+    }))
 }
 
-/// Switches every outlet; one line each. Whether all succeeded.
-async fn switch(group: &OutletGroup, action: Action, out: &mut impl Write) -> io::Result<bool> {
-    let mut ok = true;
-    for (name, result) in group.switch(action).await {
-        match result {
-            Ok(()) => writeln!(out, "{name}: {action}")?,
-            Err(e) => {
-                ok = false;
-                writeln!(out, "{name}: error: {e}")?;
-            }
-        }
+/// Switches every outlet; one line each.
+async fn switch(
+    group: &OutletGroup,
+    action: Action,
+    out: &mut Lines<impl Write>,
+) -> io::Result<()> {
+    let wanted = match action {
+        Action::Off => OutletState::Off,
+        Action::On | Action::Cycle(_) => OutletState::On,
+    };
+    let name = match action {
+        Action::On => "on",
+        Action::Off => "off",
+        Action::Cycle(_) => "cycle",
+    };
+    for ((outlet_name, result), outlet) in
+        group.switch(action).await.into_iter().zip(group.outlets())
+    {
+        let state = match &result {
+            Ok(()) => Some(wanted),
+            Err(Error::NotApplied { last, .. }) => Some(*last),
+            Err(Error::CycleNotObserved { .. }) => Some(OutletState::On),
+            Err(_) => None,
+        };
+        out.outcome(&Outcome {
+            name: outlet_name,
+            show_name: true,
+            outlet: &**outlet,
+            action: name,
+            text: Some(action.to_string()),
+            error: result.as_ref().err(),
+            state,
+            reading: None,
+        })?;
     }
-    Ok(ok)
+    Ok(())
 }
 
 /// `--count` readings of every outlet, `--interval` apart, in Jumpstarter's
 /// format; prefixed with the outlet's name when there are several.
-async fn read(group: &OutletGroup, args: &ReadArgs, out: &mut impl Write) -> anyhow::Result<bool> {
+async fn read(
+    group: &OutletGroup,
+    args: &ReadArgs,
+    out: &mut Lines<impl Write>,
+) -> anyhow::Result<()> {
     let interval = seconds("--interval", args.interval)?.max(Duration::from_millis(1));
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let prefix = group.len() > 1;
-    let mut ok = true;
     let mut n = 0u64;
     while args.count == 0 || n < args.count {
         ticks.tick().await;
-        for (name, reading) in group.measure().await {
-            let line = match reading {
-                Ok(r) => r.to_string(),
-                Err(e) => {
-                    ok = false;
-                    format!("error: {e}")
-                }
-            };
-            if prefix {
-                writeln!(out, "{name}: {line}")?;
-            } else {
-                writeln!(out, "{line}")?;
-            }
+        for ((name, reading), outlet) in group.measure().await.into_iter().zip(group.outlets()) {
+            out.outcome(&Outcome {
+                name,
+                show_name: prefix,
+                outlet: &**outlet,
+                action: "read",
+                text: reading.as_ref().ok().map(Reading::to_string),
+                error: reading.as_ref().err(),
+                state: None,
+                reading: reading.as_ref().ok(),
+            })?;
         }
-        out.flush()?;
+        out.out.flush()?;
         n += 1;
     }
-    Ok(ok)
+    Ok(())
 }
 
-/// The lab and the names to select in it: the file's, or one PDU built
-/// from the flags with the targets as its outlets.
+/// Where the result lines go, and whether every outlet succeeded.
+struct Lines<W> {
+    out: W,
+    json: bool,
+    ok: bool,
+}
+
+/// What happened to one outlet.
+struct Outcome<'a> {
+    /// Its name.
+    name: &'a str,
+    /// Whether the text line starts with it (not for `read` of one
+    /// outlet, whose lines are Jumpstarter's).
+    show_name: bool,
+    outlet: &'a dyn PowerOutlet,
+    /// `on`, `off`, `cycle`, `status`, `read`.
+    action: &'static str,
+    /// What the text line says on success.
+    text: Option<String>,
+    error: Option<&'a Error>,
+    state: Option<OutletState>,
+    reading: Option<&'a Reading>,
+}
+
+impl<W: Write> Lines<W> {
+    /// One line: `name: text` or `name: error: …`; or a JSON object.
+    fn outcome(&mut self, o: &Outcome<'_>) -> io::Result<()> {
+        self.ok &= o.error.is_none();
+        if self.json {
+            return writeln!(self.out, "{}", json(o));
+        }
+        let text = match o.error {
+            Some(e) => format!("error: {e}"),
+            None => o.text.clone().unwrap_or_default(),
+        };
+        if o.show_name {
+            writeln!(self.out, "{}: {text}", o.name)
+        } else {
+            writeln!(self.out, "{text}")
+        }
+    }
+}
+
+/// The JSON line of an outcome.
+fn json(o: &Outcome<'_>) -> serde_json::Value {
+    let mut line = serde_json::json!({
+        "name": o.name,
+        "device": o.outlet.device(),
+        "outlet": o.outlet.outlet(),
+        "action": o.action,
+    });
+    match o.error {
+        Some(e) => line["error"] = e.to_string().into(),
+        None => line["result"] = "ok".into(),
+    }
+    if let Some(state) = o.state {
+        line["state"] = state.to_string().into();
+    }
+    if let Some(r) = o.reading {
+        line["readings"] = serde_json::json!({
+            "voltage": r.voltage,
+            "current": r.current,
+            "apparent_power": r.apparent_power(),
+            "power": r.active_power,
+        });
+    }
+    line
+}
+
+/// The lab and the names to select in it: the file's, or the EnerGenie
+/// strip of the flags with the targets as its outlets.
 fn lab_config(t: &Targets) -> anyhow::Result<(LabConfig, Vec<String>, bool)> {
     let secret = |s: &Option<String>| s.as_deref().map(Secret::from);
-    let pdu = if let Some(host) = &t.snmp {
-        let (host, port) = split_port(host, 161)?;
-        Some(PduConfig::Snmp(SnmpPduConfig {
-            host,
-            port,
-            profile: t
-                .profile
-                .clone()
-                .unwrap_or_else(|| "raritan-px2".to_owned()),
-            version: t.version.clone(),
-            community: secret(&t.community),
-            user: t.user.clone(),
-            auth_protocol: t.auth_protocol.clone(),
-            auth_key: secret(&t.auth_key),
-            priv_protocol: t.priv_protocol.clone(),
-            priv_key: secret(&t.priv_key),
-            timeout: t.timeout.unwrap_or(5.0),
-            confirm_timeout: t.confirm_timeout,
-        }))
-    } else if let Some(host) = &t.energenie {
+    let pdu = if let Some(host) = &t.energenie {
         Some(PduConfig::EnergenieWeb(EnergenieWebConfig {
             host: host.clone(),
             password: secret(&t.password),
-            timeout: None,
+            timeout: t.timeout,
         }))
     } else {
         t.energenie_tcp.as_ref().map(|host| {
@@ -292,7 +431,7 @@ fn lab_config(t: &Targets) -> anyhow::Result<(LabConfig, Vec<String>, bool)> {
                 host: host.clone(),
                 model: t.model.clone(),
                 password: secret(&t.password),
-                timeout: None,
+                timeout: t.timeout,
             })
         })
     };
@@ -310,27 +449,6 @@ fn lab_config(t: &Targets) -> anyhow::Result<(LabConfig, Vec<String>, bool)> {
         anyhow::bail!("no lab file: give -f FILE, or --snmp, --energenie or --energenie-tcp");
     };
     Ok((LabConfig::load(path)?, t.targets.clone(), false))
-}
-
-/// `host:port`, `[v6]:port`, or a host alone.
-fn split_port(s: &str, default: u16) -> anyhow::Result<(String, u16)> {
-    if let Some(rest) = s.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or_else(|| anyhow::anyhow!("{s}: missing ]"))?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| anyhow::anyhow!("{s}: bad port"))?,
-            None => default,
-        };
-        return Ok((host.to_owned(), port));
-    }
-    match s.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => Ok((
-            host.to_owned(),
-            port.parse().map_err(|_| anyhow::anyhow!("{s}: bad port"))?,
-        )),
-        _ => Ok((s.to_owned(), default)),
-    }
 }
 
 fn seconds(option: &str, s: f64) -> anyhow::Result<Duration> {

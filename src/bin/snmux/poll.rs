@@ -357,11 +357,7 @@ async fn input(args: &PollArgs) -> anyhow::Result<Input> {
 
 impl PollArgs {
     fn version_or_default(&self) -> SnmpVersion {
-        match self.version {
-            Some(version) => version,
-            None if self.v3.user.is_some() => SnmpVersion::V3,
-            None => SnmpVersion::V2c,
-        }
+        SnmpVersion::given_or_default(self.version, &self.v3.security)
     }
 }
 

@@ -36,6 +36,39 @@ const ENGINE_ID_LEN: std::ops::RangeInclusive<usize> = 5..=32;
 /// The SNMPv3 options as given on the command line.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct V3Args {
+    /// The user and its security level and keys.
+    #[command(flatten)]
+    pub(crate) security: V3Security,
+
+    /// Context name (default: the default context, empty).
+    #[arg(short = 'n', help_heading = HEADING, value_name = "CONTEXT")]
+    pub(crate) context_name: Option<String>,
+
+    /// contextEngineID in hex, e.g. 0x80001f8880... (default: the agent's
+    /// engine ID).
+    #[arg(
+        short = 'E',
+        help_heading = HEADING,
+        value_name = "ENGINE-ID",
+        value_parser = parse_engine_id
+    )]
+    pub(crate) context_engine_id: Option<EngineId>,
+
+    /// Security (authoritative) engine ID in hex: skips the discovery of the
+    /// agent's engine ID (RFC 3414 §4), as net-snmp's -e does.
+    #[arg(
+        short = 'e',
+        help_heading = HEADING,
+        value_name = "ENGINE-ID",
+        value_parser = parse_engine_id
+    )]
+    pub(crate) engine_id: Option<EngineId>,
+}
+
+/// The SNMPv3 user and its security level and keys (`-u -l -a -A -x
+/// -X`): what `snmux outlet` takes of [`V3Args`].
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct V3Security {
     /// The user (securityName). Implies -v3 when -v is absent.
     #[arg(short = 'u', help_heading = HEADING, value_name = "USER")]
     pub(crate) user: Option<String>,
@@ -72,30 +105,6 @@ pub(crate) struct V3Args {
         value_parser = parse_passphrase
     )]
     pub(crate) privacy_password: Option<Passphrase>,
-
-    /// Context name (default: the default context, empty).
-    #[arg(short = 'n', help_heading = HEADING, value_name = "CONTEXT")]
-    pub(crate) context_name: Option<String>,
-
-    /// contextEngineID in hex, e.g. 0x80001f8880... (default: the agent's
-    /// engine ID).
-    #[arg(
-        short = 'E',
-        help_heading = HEADING,
-        value_name = "ENGINE-ID",
-        value_parser = parse_engine_id
-    )]
-    pub(crate) context_engine_id: Option<EngineId>,
-
-    /// Security (authoritative) engine ID in hex: skips the discovery of the
-    /// agent's engine ID (RFC 3414 §4), as net-snmp's -e does.
-    #[arg(
-        short = 'e',
-        help_heading = HEADING,
-        value_name = "ENGINE-ID",
-        value_parser = parse_engine_id
-    )]
-    pub(crate) engine_id: Option<EngineId>,
 }
 
 /// `-l`: the securityLevel (RFC 3411 §3.4.3).
@@ -135,22 +144,42 @@ pub(crate) struct V3User {
 impl V3Args {
     /// The first SNMPv3 option given, as its flag (`-u`), if any.
     pub(crate) fn first_given(&self) -> Option<&'static str> {
-        [
-            ("-u", self.user.is_some()),
-            ("-l", self.level.is_some()),
-            ("-a", self.auth.is_some()),
-            ("-A", self.auth_password.is_some()),
-            ("-x", self.privacy.is_some()),
-            ("-X", self.privacy_password.is_some()),
-            ("-n", self.context_name.is_some()),
-            ("-E", self.context_engine_id.is_some()),
-            ("-e", self.engine_id.is_some()),
-        ]
-        .into_iter()
-        .find_map(|(flag, given)| given.then_some(flag))
+        self.security.first_given().or_else(|| {
+            [
+                ("-n", self.context_name.is_some()),
+                ("-E", self.context_engine_id.is_some()),
+                ("-e", self.engine_id.is_some()),
+            ]
+            .into_iter()
+            .find_map(|(flag, given)| given.then_some(flag))
+        })
     }
 
     /// The user these options describe.
+    ///
+    /// # Errors
+    ///
+    /// As [`V3Security::user`].
+    pub(crate) fn user(&self) -> Result<V3User, String> {
+        Ok(V3User {
+            context_name: self.context_name.clone(),
+            context_engine_id: self.context_engine_id.clone(),
+            engine_id: self.engine_id.clone(),
+            ..self.security.user()?
+        })
+    }
+}
+
+impl V3Security {
+    /// The first of these options given, as its flag (`-u`), if any.
+    pub(crate) fn first_given(&self) -> Option<&'static str> {
+        [("-u", self.user.is_some()), ("-l", self.level.is_some())]
+            .into_iter()
+            .find_map(|(flag, given)| given.then_some(flag))
+            .or_else(|| self.first_auth_or_priv_option())
+    }
+
+    /// The user these options describe, in the default context.
     ///
     /// # Errors
     ///
@@ -218,9 +247,9 @@ impl V3Args {
         Ok(V3User {
             name,
             level,
-            context_name: self.context_name.clone(),
-            context_engine_id: self.context_engine_id.clone(),
-            engine_id: self.engine_id.clone(),
+            context_name: None,
+            context_engine_id: None,
+            engine_id: None,
         })
     }
 
@@ -349,10 +378,10 @@ fn hex_digit(b: u8) -> u8 {
 mod tests {
     use super::*;
 
-    fn args() -> V3Args {
-        V3Args {
+    fn args() -> V3Security {
+        V3Security {
             user: Some("bob".to_owned()),
-            ..V3Args::default()
+            ..V3Security::default()
         }
     }
 
@@ -418,7 +447,7 @@ mod tests {
         // Without -l: noAuthNoPriv, as net-snmp.
         assert_eq!(args().user().unwrap().level, SecurityLevel::NoAuthNoPriv);
         // Defaults MD5 and DES, as net-snmp.
-        let user = V3Args {
+        let user = V3Security {
             level: Some(Level::AuthPriv),
             auth_password: pass("auth-pass"),
             privacy_password: pass("priv-pass"),
@@ -437,7 +466,7 @@ mod tests {
         );
         assert!(user.is_auth_priv());
         // An explicit lower level ignores the other passphrases.
-        let user = V3Args {
+        let user = V3Security {
             level: Some(Level::AuthNoPriv),
             auth: Some(AuthProtocol::Sha512),
             auth_password: pass("auth-pass"),
@@ -459,24 +488,27 @@ mod tests {
 
     #[test]
     fn usage_errors() {
-        let err = |a: V3Args| a.user().unwrap_err();
-        assert_eq!(err(V3Args::default()), "SNMPv3 needs a user name: -u USER");
+        let err = |a: V3Security| a.user().unwrap_err();
         assert_eq!(
-            err(V3Args {
+            err(V3Security::default()),
+            "SNMPv3 needs a user name: -u USER"
+        );
+        assert_eq!(
+            err(V3Security {
                 user: Some(String::new()),
-                ..V3Args::default()
+                ..V3Security::default()
             }),
             "SNMPv3 needs a user name: -u USER"
         );
         assert_eq!(
-            err(V3Args {
+            err(V3Security {
                 level: Some(Level::AuthNoPriv),
                 ..args()
             }),
             "-l authNoPriv needs an authentication passphrase: -A PASSPHRASE"
         );
         assert_eq!(
-            err(V3Args {
+            err(V3Security {
                 level: Some(Level::AuthPriv),
                 auth_password: pass("auth-pass"),
                 ..args()
@@ -484,21 +516,21 @@ mod tests {
             "-l authPriv needs a privacy passphrase (-X)"
         );
         assert_eq!(
-            err(V3Args {
+            err(V3Security {
                 level: Some(Level::AuthPriv),
                 ..args()
             }),
             "-l authPriv needs an authentication passphrase (-A) and a privacy passphrase (-X)"
         );
         assert!(
-            err(V3Args {
+            err(V3Security {
                 auth_password: pass("auth-pass"),
                 ..args()
             })
             .starts_with("-A needs a security level: add -l authNoPriv or -l authPriv")
         );
         assert!(
-            err(V3Args {
+            err(V3Security {
                 privacy: Some(PrivProtocol::Aes128),
                 ..args()
             })
@@ -509,7 +541,7 @@ mod tests {
     #[test]
     fn short_passphrases_name_the_option() {
         let user = |auth: &str, privacy: &str| {
-            V3Args {
+            V3Security {
                 level: Some(Level::AuthPriv),
                 auth_password: pass(auth),
                 privacy_password: pass(privacy),
@@ -534,7 +566,7 @@ mod tests {
 
     #[test]
     fn debug_hides_passphrases() {
-        let a = V3Args {
+        let a = V3Security {
             level: Some(Level::AuthPriv),
             auth_password: pass("auth-secret"),
             privacy_password: pass("priv-secret"),
