@@ -319,18 +319,10 @@ fn masterswitch_snmpd() -> Snmpd {
 async fn snmpv3_flags_take_l_as_the_other_commands() {
     let snmpd = masterswitch_snmpd();
     let pdu = snmpd.addr().to_string();
-    let v3 = [
-        "-u",
-        "v3sha256aes",
-        "-a",
-        "SHA-256",
-        "-A",
-        "auth-passphrase-256",
-        "-x",
-        "AES",
-        "-X",
-        "priv-passphrase-aes",
-    ];
+    let v3: Vec<&str> =
+        "-u v3sha256aes -a SHA-256 -A auth-passphrase-256 -x AES -X priv-passphrase-aes"
+            .split(' ')
+            .collect();
     let mut args = vec![
         "outlet",
         "on",
@@ -340,7 +332,7 @@ async fn snmpv3_flags_take_l_as_the_other_commands() {
         "apc-masterswitch",
     ];
     args.extend(["-l", "authPriv"]);
-    args.extend(v3);
+    args.extend(&v3);
     args.push("1");
     let out = snmux(&args).await;
     assert!(out.status.success(), "{out:?}");

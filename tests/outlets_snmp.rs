@@ -662,22 +662,11 @@ mod pdus {
         );
         let raritan = Profile::builtin("raritan-px2").unwrap();
         assert!(raritan.switched_at.is_some());
-
-        reboot_outlet(&engine, at, raritan.clone())
-            .cycle(None)
-            .await
-            .unwrap();
-        assert_eq!(sim.agents()[0].outlet_state(1), Some(sim::OutletState::On));
-
         let blind = Profile {
             switched_at: None,
-            ..raritan
+            ..raritan.clone()
         };
-        let e = reboot_outlet(&engine, at, blind)
-            .cycle(None)
-            .await
-            .unwrap_err();
-        assert!(matches!(e, Error::CycleNotObserved { .. }), "{e}");
+        seen_only_with(&engine, at, &sim, raritan, blind).await;
     }
 
     /// APC rPDU with delayedReboot (6): the outlet is still on at the first
@@ -698,25 +687,39 @@ mod pdus {
         delayed.control.cycle = Some(snmux::outlets::snmp::Command::Value(6));
         assert!(delayed.command_pending.is_some());
 
+        let blind = Profile {
+            command_pending: None,
+            ..delayed.clone()
+        };
+        let took = seen_only_with(&engine, at, &sim, delayed, blind).await;
+        // Not at the first read (pending, on), but at the next one.
+        assert!(took >= Duration::from_secs(2), "{took:?}");
+        assert_eq!(sim.agents()[0].outlet_pending(1), Some(false));
+    }
+
+    /// Reboots outlet 1 with `profile`: confirmed, and on (the time it
+    /// took); then with `blind`, the same profile without what saw the
+    /// cycle: [`Error::CycleNotObserved`].
+    async fn seen_only_with(
+        engine: &Engine,
+        at: SocketAddr,
+        sim: &Sim,
+        profile: Profile,
+        blind: Profile,
+    ) -> Duration {
         let start = tokio::time::Instant::now();
-        reboot_outlet(&engine, at, delayed.clone())
+        reboot_outlet(engine, at, profile)
             .cycle(None)
             .await
             .unwrap();
-        // Not at the first read (pending, on), but at the next one.
-        assert!(start.elapsed() >= Duration::from_secs(2));
+        let took = start.elapsed();
         assert_eq!(sim.agents()[0].outlet_state(1), Some(sim::OutletState::On));
-        assert_eq!(sim.agents()[0].outlet_pending(1), Some(false));
-
-        let blind = Profile {
-            command_pending: None,
-            ..delayed
-        };
-        let e = reboot_outlet(&engine, at, blind)
+        let e = reboot_outlet(engine, at, blind)
             .cycle(None)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::CycleNotObserved { .. }), "{e}");
+        took
     }
 
     /// Two `switch_all` calls at once on outlets of one PDU: the PDU never

@@ -395,6 +395,22 @@ mod tests {
             "udp:127.0.0.1:161: outlet 1.3 accepted the command but is off, not on, after 5s"
         );
         assert_eq!(e.device(), Some("udp:127.0.0.1:161"));
+        let e = Error::CycleNotObserved {
+            device: "udp:127.0.0.1:161".into(),
+            outlet: "1.3".into(),
+            waited: Duration::from_secs(10),
+        };
+        assert_eq!(
+            e.to_string(),
+            "udp:127.0.0.1:161: outlet 1.3 accepted the reboot command but was never seen off or \
+             pending (and its switching time did not change) in 10s"
+        );
+        let e = Error::SilentAfterLogin {
+            device: "tcp:192.0.2.9:5000".into(),
+            waited: Duration::from_secs(4),
+        };
+        assert!(e.is_wrong_password());
+        assert_eq!(e.device(), Some("tcp:192.0.2.9:5000"));
         let e = Error::ErrorStatus {
             device: "udp:127.0.0.1:161".into(),
             status: ErrorStatus::NotWritable,
