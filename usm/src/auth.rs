@@ -5,7 +5,6 @@ use std::ops::Range;
 
 use subtle::ConstantTimeEq;
 
-use crate::hash;
 use crate::{AuthKey, Error};
 
 /// Zeros standing in for msgAuthenticationParameters while verifying: the
@@ -30,7 +29,7 @@ impl AuthKey {
     pub fn sign(&self, msg: &mut [u8], params_offset: usize) -> Result<(), Error> {
         let field = self.params_range(msg.len(), params_offset)?;
         msg[field.clone()].fill(0);
-        let mac = hash::hmac(self.proto, self.key.as_slice(), &[msg]);
+        let mac = self.hmac.mac(&[msg]);
         msg[field].copy_from_slice(&mac.as_slice()[..self.proto.mac_len()]);
         Ok(())
     }
@@ -57,11 +56,9 @@ impl AuthKey {
     pub fn check(&self, msg: &[u8], params_offset: usize) -> Result<(), Error> {
         let field = self.params_range(msg.len(), params_offset)?;
         let mac_len = self.proto.mac_len();
-        let mac = hash::hmac(
-            self.proto,
-            self.key.as_slice(),
-            &[&msg[..field.start], &ZEROS[..mac_len], &msg[field.end..]],
-        );
+        let mac = self
+            .hmac
+            .mac(&[&msg[..field.start], &ZEROS[..mac_len], &msg[field.end..]]);
         if bool::from(mac.as_slice()[..mac_len].ct_eq(&msg[field])) {
             Ok(())
         } else {
@@ -86,6 +83,7 @@ impl AuthKey {
 mod tests {
     use super::*;
     use crate::AuthProtocol;
+    use crate::hash;
 
     fn key(proto: AuthProtocol) -> AuthKey {
         let bytes: Vec<u8> = (0..proto.digest_len() as u8).collect();

@@ -71,6 +71,17 @@ pub enum Error {
         block: usize,
     },
 
+    /// A buffer to encrypt in place is not
+    /// [`PrivProtocol::ciphertext_len`](crate::PrivProtocol::ciphertext_len)
+    /// of its plaintext long.
+    #[error("the buffer is {actual} bytes long; {expected} are needed to encrypt in place")]
+    WrongBufferLength {
+        /// The length the plaintext needs.
+        expected: usize,
+        /// The buffer's length.
+        actual: usize,
+    },
+
     /// A protocol name that is not one of net-snmp's (see
     /// [`AuthProtocol`](crate::AuthProtocol) and
     /// [`PrivProtocol`](crate::PrivProtocol)).

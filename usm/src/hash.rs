@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use digest::generic_array::GenericArray;
 use digest::{Digest, KeyInit, Mac};
 use hmac::Hmac;
 use md5::Md5;
@@ -85,7 +86,9 @@ pub(crate) fn hash(proto: AuthProtocol, parts: &[&[u8]]) -> Secret {
     }
 }
 
-/// The full (untruncated) `HMAC(key, parts[0] || parts[1] || …)`.
+/// The full (untruncated) `HMAC(key, parts[0] || parts[1] || …)`, with
+/// the hmac crate (what [`HmacKey`] is checked against).
+#[cfg(test)]
 pub(crate) fn hmac(proto: AuthProtocol, key: &[u8], parts: &[&[u8]]) -> Secret {
     match proto {
         AuthProtocol::Md5 => hmac_with::<Hmac<Md5>>(key, parts),
@@ -108,6 +111,322 @@ pub(crate) fn password_to_key(proto: AuthProtocol, password: &[u8]) -> Secret {
         AuthProtocol::Sha256 => password_to_key_with::<Sha256>(password),
         AuthProtocol::Sha384 => password_to_key_with::<Sha384>(password),
         AuthProtocol::Sha512 => password_to_key_with::<Sha512>(password),
+    }
+}
+
+/// An HMAC key schedule (RFC 2104 §4): the hash function's chaining
+/// state after the block `K XOR ipad`, and after `K XOR opad`. Computed
+/// once per localized key, it saves two compressions per MAC. The states
+/// are as secret as the key (they let anyone forge MACs), and are zeroized
+/// on drop.
+///
+/// For SHA-1 and SHA-2 the states are our own arrays over the hash crates'
+/// raw compression functions, so that they can be zeroized (the digest
+/// crates' own core states cannot be). MD5's crate has no public
+/// compression function: an MD5 key keeps only its bytes, and each MAC
+/// computes the pads again.
+#[derive(Clone)]
+pub(crate) enum HmacKey {
+    Md5(Secret),
+    Sha1 {
+        inner: [u32; 5],
+        outer: [u32; 5],
+    },
+    Sha256 {
+        inner: [u32; 8],
+        outer: [u32; 8],
+        len: usize,
+    },
+    Sha512 {
+        inner: [u64; 8],
+        outer: [u64; 8],
+        len: usize,
+    },
+}
+
+impl Drop for HmacKey {
+    fn drop(&mut self) {
+        match self {
+            HmacKey::Md5(_) => {}
+            HmacKey::Sha1 { inner, outer } => {
+                inner.zeroize();
+                outer.zeroize();
+            }
+            HmacKey::Sha256 { inner, outer, .. } => {
+                inner.zeroize();
+                outer.zeroize();
+            }
+            HmacKey::Sha512 { inner, outer, .. } => {
+                inner.zeroize();
+                outer.zeroize();
+            }
+        }
+    }
+}
+
+impl fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+const SHA1_IV: [u32; 5] = [
+    0x6745_2301,
+    0xefcd_ab89,
+    0x98ba_dcfe,
+    0x1032_5476,
+    0xc3d2_e1f0,
+];
+const SHA224_IV: [u32; 8] = [
+    0xc105_9ed8,
+    0x367c_d507,
+    0x3070_dd17,
+    0xf70e_5939,
+    0xffc0_0b31,
+    0x6858_1511,
+    0x64f9_8fa7,
+    0xbefa_4fa4,
+];
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+const SHA384_IV: [u64; 8] = [
+    0xcbbb_9d5d_c105_9ed8,
+    0x629a_292a_367c_d507,
+    0x9159_015a_3070_dd17,
+    0x152f_ecd8_f70e_5939,
+    0x6733_2667_ffc0_0b31,
+    0x8eb4_4a87_6858_1511,
+    0xdb0c_2e0d_64f9_8fa7,
+    0x47b5_481d_befa_4fa4,
+];
+const SHA512_IV: [u64; 8] = [
+    0x6a09_e667_f3bc_c908,
+    0xbb67_ae85_84ca_a73b,
+    0x3c6e_f372_fe94_f82b,
+    0xa54f_f53a_5f1d_36f1,
+    0x510e_527f_ade6_82d1,
+    0x9b05_688c_2b3e_6c1f,
+    0x1f83_d9ab_fb41_bd6b,
+    0x5be0_cd19_137e_2179,
+];
+
+/// A Merkle–Damgård chaining state: one of the hash functions above,
+/// without the byte buffering (see [`Stream`]).
+trait Chain: Copy + Zeroize {
+    /// Bytes per block: 64, or 128 for SHA-384/512.
+    const BLOCK: usize;
+    fn compress(&mut self, block: &[u8]);
+    /// Writes the state's words big-endian, as far as `out` reaches.
+    fn output(&self, out: &mut [u8]);
+}
+
+impl Chain for [u32; 5] {
+    const BLOCK: usize = 64;
+    fn compress(&mut self, block: &[u8]) {
+        sha1::compress(self, std::slice::from_ref(GenericArray::from_slice(block)));
+    }
+    fn output(&self, out: &mut [u8]) {
+        words_out(self.iter().flat_map(|w| w.to_be_bytes()), out);
+    }
+}
+
+impl Chain for [u32; 8] {
+    const BLOCK: usize = 64;
+    fn compress(&mut self, block: &[u8]) {
+        sha2::compress256(self, std::slice::from_ref(GenericArray::from_slice(block)));
+    }
+    fn output(&self, out: &mut [u8]) {
+        words_out(self.iter().flat_map(|w| w.to_be_bytes()), out);
+    }
+}
+
+impl Chain for [u64; 8] {
+    const BLOCK: usize = 128;
+    fn compress(&mut self, block: &[u8]) {
+        sha2::compress512(self, std::slice::from_ref(GenericArray::from_slice(block)));
+    }
+    fn output(&self, out: &mut [u8]) {
+        words_out(self.iter().flat_map(|w| w.to_be_bytes()), out);
+    }
+}
+
+fn words_out(bytes: impl Iterator<Item = u8>, out: &mut [u8]) {
+    for (o, b) in out.iter_mut().zip(bytes) {
+        *o = b;
+    }
+}
+
+/// The longest block (SHA-384/512).
+const MAX_BLOCK: usize = 128;
+
+/// A hash in progress from a chaining state: buffers partial blocks and
+/// pads at the end (FIPS 180-4 §5.1: 0x80, zeros, the length in bits in
+/// the last 8 bytes of the block, or 16 for SHA-384/512). Zeroized on drop.
+struct Stream<C: Chain> {
+    state: C,
+    buf: [u8; MAX_BLOCK],
+    buf_len: usize,
+    /// Bytes hashed so far, the first block included.
+    total: u64,
+}
+
+impl<C: Chain> Stream<C> {
+    /// Resumes after one block (the HMAC pad) that made `state`.
+    fn after_one_block(state: C) -> Self {
+        Stream {
+            state,
+            buf: [0; MAX_BLOCK],
+            buf_len: 0,
+            total: C::BLOCK as u64,
+        }
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        self.total += data.len() as u64;
+        if self.buf_len > 0 {
+            let take = (C::BLOCK - self.buf_len).min(data.len());
+            self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
+            self.buf_len += take;
+            data = &data[take..];
+            if self.buf_len < C::BLOCK {
+                return;
+            }
+            self.state.compress(&self.buf[..C::BLOCK]);
+            self.buf_len = 0;
+        }
+        let mut blocks = data.chunks_exact(C::BLOCK);
+        for block in &mut blocks {
+            self.state.compress(block);
+        }
+        let rest = blocks.remainder();
+        self.buf[..rest.len()].copy_from_slice(rest);
+        self.buf_len = rest.len();
+    }
+
+    /// Pads, and writes the digest (truncated to `out.len()`).
+    fn finish(mut self, out: &mut [u8]) {
+        let len_field = C::BLOCK / 8;
+        let bits = self.total.wrapping_mul(8);
+        let mut n = self.buf_len;
+        self.buf[n] = 0x80;
+        n += 1;
+        if n > C::BLOCK - len_field {
+            self.buf[n..C::BLOCK].fill(0);
+            self.state.compress(&self.buf[..C::BLOCK]);
+            n = 0;
+        }
+        self.buf[n..C::BLOCK - 8].fill(0);
+        self.buf[C::BLOCK - 8..C::BLOCK].copy_from_slice(&bits.to_be_bytes());
+        self.state.compress(&self.buf[..C::BLOCK]);
+        self.state.output(out);
+    }
+}
+
+impl<C: Chain> Drop for Stream<C> {
+    fn drop(&mut self) {
+        self.state.zeroize();
+        self.buf.zeroize();
+    }
+}
+
+/// The chaining states after `key XOR ipad` and `key XOR opad` (RFC 2104
+/// §2; keys longer than a block are first hashed, but localized keys
+/// never are: each is one digest long).
+fn pads<C: Chain>(iv: C, key: &[u8]) -> (C, C) {
+    let mut block = [0u8; MAX_BLOCK];
+    block[..key.len()].copy_from_slice(key);
+    let (mut inner, mut outer) = (iv, iv);
+    let mut pad = block;
+    for b in &mut pad[..C::BLOCK] {
+        *b ^= 0x36;
+    }
+    inner.compress(&pad[..C::BLOCK]);
+    pad = block;
+    for b in &mut pad[..C::BLOCK] {
+        *b ^= 0x5c;
+    }
+    outer.compress(&pad[..C::BLOCK]);
+    pad.zeroize();
+    block.zeroize();
+    (inner, outer)
+}
+
+/// HMAC from precomputed pad states: `H(outer || H(inner || parts))`.
+fn hmac_from<C: Chain>(inner: C, outer: C, len: usize, parts: &[&[u8]]) -> Secret {
+    let mut stream = Stream::after_one_block(inner);
+    for part in parts {
+        stream.update(part);
+    }
+    let mut inner_digest = [0u8; SECRET_CAP];
+    stream.finish(&mut inner_digest[..len]);
+    let mut stream = Stream::after_one_block(outer);
+    stream.update(&inner_digest[..len]);
+    inner_digest.zeroize();
+    let mut out = Secret::empty();
+    out.len = len;
+    stream.finish(&mut out.buf[..len]);
+    out
+}
+
+impl HmacKey {
+    /// The key schedule of `key` (a localized key: at most a block long).
+    pub(crate) fn new(proto: AuthProtocol, key: &[u8]) -> Self {
+        if key.len() > 64 {
+            // Never for localized keys (checked lengths); hash it first as
+            // RFC 2104 says, through the generic path.
+            return HmacKey::new(proto, hash(proto, &[key]).as_slice());
+        }
+        match proto {
+            AuthProtocol::Md5 => HmacKey::Md5(Secret::from_slice(key)),
+            AuthProtocol::Sha1 => {
+                let (inner, outer) = pads(SHA1_IV, key);
+                HmacKey::Sha1 { inner, outer }
+            }
+            AuthProtocol::Sha224 | AuthProtocol::Sha256 => {
+                let iv = if proto == AuthProtocol::Sha224 {
+                    SHA224_IV
+                } else {
+                    SHA256_IV
+                };
+                let (inner, outer) = pads(iv, key);
+                HmacKey::Sha256 {
+                    inner,
+                    outer,
+                    len: proto.digest_len(),
+                }
+            }
+            AuthProtocol::Sha384 | AuthProtocol::Sha512 => {
+                let iv = if proto == AuthProtocol::Sha384 {
+                    SHA384_IV
+                } else {
+                    SHA512_IV
+                };
+                let (inner, outer) = pads(iv, key);
+                HmacKey::Sha512 {
+                    inner,
+                    outer,
+                    len: proto.digest_len(),
+                }
+            }
+        }
+    }
+
+    /// The full (untruncated) `HMAC(key, parts[0] || parts[1] || …)`.
+    pub(crate) fn mac(&self, parts: &[&[u8]]) -> Secret {
+        match self {
+            HmacKey::Md5(key) => hmac_with::<Hmac<Md5>>(key.as_slice(), parts),
+            HmacKey::Sha1 { inner, outer } => hmac_from(*inner, *outer, 20, parts),
+            HmacKey::Sha256 { inner, outer, len } => hmac_from(*inner, *outer, *len, parts),
+            HmacKey::Sha512 { inner, outer, len } => hmac_from(*inner, *outer, *len, parts),
+        }
     }
 }
 
@@ -235,6 +554,31 @@ mod tests {
             let got = hmac(proto, b"Jefe", &[&data[..10], &data[10..]]);
             let hex: String = got.as_slice().iter().map(|b| format!("{b:02x}")).collect();
             assert_eq!(hex, want, "{proto}");
+            let cached = HmacKey::new(proto, b"Jefe").mac(&[&data[..3], &data[3..]]);
+            assert_eq!(cached.as_slice(), got.as_slice(), "{proto} key schedule");
         }
+    }
+
+    #[test]
+    fn the_key_schedule_matches_the_hmac_crate_at_every_length() {
+        // Every message length across one and two block boundaries (the
+        // padding's edge cases: 55/56 and 111/112 bytes), split into
+        // parts at odd places, and keys of every localized length.
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for proto in AuthProtocol::ALL {
+            let key: Vec<u8> = (0..proto.digest_len() as u8).map(|b| b ^ 0xa5).collect();
+            let schedule = HmacKey::new(proto, &key);
+            for len in 0..=data.len() {
+                let msg = &data[..len];
+                let want = hmac(proto, &key, &[msg]);
+                let cut = len / 3;
+                let got = schedule.mac(&[&msg[..cut], &[], &msg[cut..]]);
+                assert_eq!(got.as_slice(), want.as_slice(), "{proto} {len}");
+            }
+        }
+        assert_eq!(
+            format!("{:?}", HmacKey::new(AuthProtocol::Sha1, b"k")),
+            "[redacted]"
+        );
     }
 }

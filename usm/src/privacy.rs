@@ -2,10 +2,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aes::{Aes128, Aes192, Aes256};
+use aes::{Aes128Enc, Aes192Enc, Aes256Enc};
 use cipher::block_padding::NoPadding;
+use cipher::generic_array::GenericArray;
 use cipher::{
-    AsyncStreamCipher, BlockCipher, BlockDecryptMut, BlockEncryptMut, KeyInit, KeyIvInit,
+    AsyncStreamCipher, BlockCipher, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit,
+    KeyInit, KeyIvInit,
 };
 use des::{Des, TdesEde3};
 use zeroize::Zeroize;
@@ -58,28 +60,64 @@ impl PrivKey {
         salt: u64,
         plaintext: &[u8],
     ) -> (Vec<u8>, [u8; PRIV_PARAMS_LEN]) {
-        let key = self.key.as_slice();
+        let mut buf = vec![0; self.proto.ciphertext_len(plaintext.len())];
+        buf[..plaintext.len()].copy_from_slice(plaintext);
+        let params = self
+            .encrypt_in_place(boots, time, salt, &mut buf, plaintext.len())
+            .expect("buffer sized by ciphertext_len");
+        (buf, params)
+    }
+
+    /// Like [`encrypt`](PrivKey::encrypt), in place: `buf` holds the
+    /// `plaintext_len`-byte scopedPDU followed by room for the padding, and
+    /// is exactly
+    /// [`ciphertext_len(plaintext_len)`](PrivProtocol::ciphertext_len)
+    /// long; the padding is written here. Returns msgPrivacyParameters.
+    /// What an encoder uses to encrypt the scopedPDU where it lies in the
+    /// message, without copying it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongBufferLength`] if `buf` has another length; `buf` is
+    /// then left unchanged.
+    pub fn encrypt_in_place(
+        &self,
+        boots: u32,
+        time: u32,
+        salt: u64,
+        buf: &mut [u8],
+        plaintext_len: usize,
+    ) -> Result<[u8; PRIV_PARAMS_LEN], Error> {
+        let expected = self.proto.ciphertext_len(plaintext_len);
+        if buf.len() != expected {
+            return Err(Error::WrongBufferLength {
+                expected,
+                actual: buf.len(),
+            });
+        }
         match self.proto {
             PrivProtocol::Des | PrivProtocol::TripleDes => {
                 let mut params = [0; PRIV_PARAMS_LEN];
                 params[..4].copy_from_slice(&boots.to_be_bytes());
                 params[4..].copy_from_slice(&(salt as u32).to_be_bytes());
-                let mut buf = pad_like_net_snmp(plaintext);
-                let (cipher_key, pre_iv) = key.split_at(self.proto.key_len());
+                // net-snmp's padding (`sc_encrypt` in snmplib/scapi.c): `n`
+                // bytes of value `n`, none when already aligned.
+                let pad = buf.len() - plaintext_len;
+                buf[plaintext_len..].fill(pad as u8);
+                let (cipher_key, pre_iv) = self.key.as_slice().split_at(self.proto.key_len());
                 let mut iv = xor8(pre_iv, &params);
                 if self.proto == PrivProtocol::Des {
-                    cbc_encrypt::<Des>(cipher_key, &iv, &mut buf);
+                    cbc_encrypt::<Des>(cipher_key, &iv, buf);
                 } else {
-                    cbc_encrypt::<TdesEde3>(cipher_key, &iv, &mut buf);
+                    cbc_encrypt::<TdesEde3>(cipher_key, &iv, buf);
                 }
                 iv.zeroize();
-                (buf, params)
+                Ok(params)
             }
             _ => {
                 let params = salt.to_be_bytes();
-                let mut buf = plaintext.to_vec();
-                self.aes_cfb(boots, time, &params, &mut buf, Direction::Encrypt);
-                (buf, params)
+                self.aes_cfb(boots, time, &params, buf, Direction::Encrypt);
+                Ok(params)
             }
         }
     }
@@ -167,12 +205,14 @@ impl PrivKey {
         iv[..4].copy_from_slice(&boots.to_be_bytes());
         iv[4..8].copy_from_slice(&time.to_be_bytes());
         iv[8..].copy_from_slice(salt);
-        let key = self.key.as_slice();
-        match self.proto.key_len() {
-            16 => cfb::<Aes128>(key, &iv, buf, direction),
-            24 => cfb::<Aes192>(key, &iv, buf, direction),
-            _ => cfb::<Aes256>(key, &iv, buf, direction),
+        match &self.aes {
+            Some(AesKey::Aes128(c)) => cfb(c, &iv, buf, direction),
+            Some(AesKey::Aes192(c)) => cfb(c, &iv, buf, direction),
+            Some(AesKey::Aes256(c)) => cfb(c, &iv, buf, direction),
+            // Every AES key has its schedule (PrivKey::new).
+            None => {}
         }
+        iv.zeroize();
     }
 }
 
@@ -223,16 +263,6 @@ enum Direction {
     Decrypt,
 }
 
-/// net-snmp's DES padding (`sc_encrypt` in snmplib/scapi.c): `n` bytes of
-/// value `n` up to the next multiple of 8, none when already aligned.
-fn pad_like_net_snmp(plaintext: &[u8]) -> Vec<u8> {
-    let pad = (8 - plaintext.len() % 8) % 8;
-    let mut buf = Vec::with_capacity(plaintext.len() + pad);
-    buf.extend_from_slice(plaintext);
-    buf.resize(plaintext.len() + pad, pad as u8);
-    buf
-}
-
 fn xor8(pre_iv: &[u8], params: &[u8; PRIV_PARAMS_LEN]) -> [u8; 8] {
     let mut iv = [0; 8];
     for ((out, a), b) in iv.iter_mut().zip(pre_iv).zip(params) {
@@ -265,17 +295,49 @@ where
         .expect("length checked to be whole blocks");
 }
 
-fn cfb<C>(key: &[u8], iv: &[u8; 16], buf: &mut [u8], direction: Direction)
+fn cfb<C>(cipher: &C, iv: &[u8; 16], buf: &mut [u8], direction: Direction)
 where
-    C: BlockCipher + cipher::BlockEncrypt + KeyInit,
+    C: BlockCipher + BlockEncrypt + Clone,
 {
+    // The key schedule is the PrivKey's, copied (the copy is zeroized when
+    // the mode drops it).
+    let iv = GenericArray::from_slice(iv);
     match direction {
-        Direction::Encrypt => cfb_mode::Encryptor::<C>::new_from_slices(key, iv)
-            .expect("key and IV lengths fixed by the protocol")
-            .encrypt(buf),
-        Direction::Decrypt => cfb_mode::Decryptor::<C>::new_from_slices(key, iv)
-            .expect("key and IV lengths fixed by the protocol")
-            .decrypt(buf),
+        Direction::Encrypt => {
+            cfb_mode::Encryptor::<C>::inner_iv_init(cipher.clone(), iv).encrypt(buf)
+        }
+        Direction::Decrypt => {
+            cfb_mode::Decryptor::<C>::inner_iv_init(cipher.clone(), iv).decrypt(buf)
+        }
+    }
+}
+
+/// The AES key schedule of a privacy key (encryption only: CFB decrypts
+/// with the forward cipher too), computed once. The `aes` crate zeroizes
+/// the round keys on drop (its `zeroize` feature).
+#[derive(Clone)]
+pub(crate) enum AesKey {
+    Aes128(Aes128Enc),
+    Aes192(Aes192Enc),
+    Aes256(Aes256Enc),
+}
+
+impl AesKey {
+    /// The schedule for `proto`'s cipher key at the start of `key`; `None`
+    /// for DES and 3DES.
+    pub(crate) fn new(proto: PrivProtocol, key: &[u8]) -> Option<AesKey> {
+        let key = key.get(..proto.key_len())?;
+        let schedule = match proto {
+            PrivProtocol::Des | PrivProtocol::TripleDes => return None,
+            PrivProtocol::Aes128 => AesKey::Aes128(Aes128Enc::new_from_slice(key).ok()?),
+            PrivProtocol::Aes192 | PrivProtocol::Aes192Cisco => {
+                AesKey::Aes192(Aes192Enc::new_from_slice(key).ok()?)
+            }
+            PrivProtocol::Aes256 | PrivProtocol::Aes256Cisco => {
+                AesKey::Aes256(Aes256Enc::new_from_slice(key).ok()?)
+            }
+        };
+        Some(schedule)
     }
 }
 
@@ -437,6 +499,33 @@ mod tests {
                 assert_ne!(buf, vec![0xaa; 13]);
             }
             assert_eq!(key.decrypt(0, 0, &[0; 8], &[]), Ok(Vec::new()));
+        }
+    }
+
+    #[test]
+    fn encrypting_in_place_is_encrypting_and_checks_the_length() {
+        for proto in PrivProtocol::ALL {
+            let key = key(proto);
+            for len in [0, 1, 7, 8, 9, 16, 33] {
+                let plaintext: Vec<u8> = (0..len as u8).map(|b| b ^ 0x3c).collect();
+                let (want, want_params) = key.encrypt(3, 77, 0x1234_5678_9abc, &plaintext);
+                let mut buf = vec![0xee; proto.ciphertext_len(len)];
+                buf[..len].copy_from_slice(&plaintext);
+                let params = key
+                    .encrypt_in_place(3, 77, 0x1234_5678_9abc, &mut buf, len)
+                    .unwrap();
+                assert_eq!((buf, params), (want, want_params), "{proto} {len}");
+            }
+            let mut short = vec![0xaa; 3];
+            let want = proto.ciphertext_len(9);
+            assert_eq!(
+                key.encrypt_in_place(0, 0, 0, &mut short, 9),
+                Err(Error::WrongBufferLength {
+                    expected: want,
+                    actual: 3
+                })
+            );
+            assert_eq!(short, vec![0xaa; 3], "left unchanged");
         }
     }
 

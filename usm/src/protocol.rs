@@ -249,6 +249,16 @@ impl PrivProtocol {
         }
     }
 
+    /// Length in bytes of the ciphertext of a `plaintext`-byte scopedPDU:
+    /// for DES and 3DES rounded up to a whole block (net-snmp's padding),
+    /// for AES (CFB) the same.
+    pub const fn ciphertext_len(self, plaintext: usize) -> usize {
+        match self {
+            PrivProtocol::Des | PrivProtocol::TripleDes => plaintext.div_ceil(8) * 8,
+            _ => plaintext,
+        }
+    }
+
     /// How a localized key shorter than [`localized_key_len`] is extended.
     ///
     /// [`localized_key_len`]: PrivProtocol::localized_key_len
