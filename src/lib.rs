@@ -44,8 +44,8 @@ pub use bytes::{Bytes, BytesMut};
 pub use snmux_engine::{
     AnyPdu, DecodeError, DecodeErrorKind, ErrorStatus, FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE,
     HeaderV3, MAX_OID_LEN, Message, MessageHeader, MessageV3, MsgData, Oid, ParseOidError, Pdu,
-    PduType, SECURITY_MODEL_USM, ScopedPdu, Stats, TrapV1Pdu, UsmSecurityParameters, Value,
-    ValueTypeError, VarBind, Version, oid, peek_version,
+    PduType, RequestPdu, RequestVarBinds, SECURITY_MODEL_USM, ScopedPdu, Stats, TrapV1Pdu,
+    UsmSecurityParameters, Value, ValueTypeError, VarBind, Version, oid, peek_version,
 };
 pub use snmux_manager::{
     AuthProtocol, Engine, EngineBuilder, Error, ImproperResponse, Manager, ManagerBuilder,

@@ -7,7 +7,8 @@ use bytes::{BufMut, Bytes};
 
 use crate::ber::*;
 use crate::{
-    AnyPdu, DecodeError, DecodeErrorKind, Message, Pdu, PduType, TrapV1Pdu, Value, VarBind, Version,
+    AnyPdu, DecodeError, DecodeErrorKind, Message, Pdu, PduType, RequestPdu, RequestVarBinds,
+    TrapV1Pdu, Value, VarBind, Version,
 };
 
 impl Message {
@@ -389,6 +390,78 @@ fn encode_value<B: BufMut>(buf: &mut B, v: &Value) {
     }
 }
 
+// Requests that borrow their varbinds (RequestPdu).
+
+impl RequestVarBinds<'_> {
+    /// The contents of the varbind list, in bytes.
+    fn content_len(&self) -> usize {
+        match self {
+            // Each: SEQUENCE { OID, NULL }.
+            RequestVarBinds::Null(oids) => {
+                oids.iter().map(|o| tlv_len(tlv_len(oid_len(o)) + 2)).sum()
+            }
+            RequestVarBinds::Values(vbs) => varbinds_content_len(vbs),
+        }
+    }
+
+    fn write<B: BufMut>(&self, buf: &mut B, len: usize) {
+        match self {
+            RequestVarBinds::Null(oids) => {
+                put_header(buf, TAG_SEQUENCE, len);
+                for oid in oids.iter() {
+                    let oid_len = oid_len(oid);
+                    put_header(buf, TAG_SEQUENCE, tlv_len(oid_len) + 2);
+                    put_oid_with_len(buf, TAG_OID, oid, oid_len);
+                    buf.put_slice(&[TAG_NULL, 0]);
+                }
+            }
+            RequestVarBinds::Values(vbs) => write_varbinds(buf, vbs, len),
+        }
+    }
+}
+
+/// The contents of a request PDU and of its varbind list, in bytes.
+pub(crate) fn request_lens(pdu: &RequestPdu<'_>, request_id: i32) -> (usize, usize) {
+    let varbinds = pdu.varbinds.content_len();
+    let fields = tlv_len(int_len(request_id.into()))
+        + tlv_len(int_len(pdu.error_status.into()))
+        + tlv_len(int_len(pdu.error_index.into()));
+    (fields + tlv_len(varbinds), varbinds)
+}
+
+/// Writes a request PDU whose lengths [`request_lens`] gave.
+pub(crate) fn write_request<B: BufMut>(
+    buf: &mut B,
+    pdu: &RequestPdu<'_>,
+    request_id: i32,
+    (pdu_len, varbinds_len): (usize, usize),
+) {
+    put_header(buf, pdu.pdu_type.tag(), pdu_len);
+    put_int(buf, TAG_INTEGER, request_id.into());
+    put_int(buf, TAG_INTEGER, pdu.error_status.into());
+    put_int(buf, TAG_INTEGER, pdu.error_index.into());
+    pdu.varbinds.write(buf, varbinds_len);
+}
+
+impl RequestPdu<'_> {
+    /// The community-based message (SNMPv1 or SNMPv2c) of this PDU with
+    /// `request_id`, in a `Vec` of exactly its size: the same bytes as
+    /// [`Message::to_vec`] of [`RequestPdu::to_pdu`], without building
+    /// either.
+    pub fn encode_message(&self, version: Version, community: &[u8], request_id: i32) -> Vec<u8> {
+        let lens = request_lens(self, request_id);
+        let content =
+            tlv_len(int_len(version.wire().into())) + tlv_len(community.len()) + tlv_len(lens.0);
+        let mut buf = Vec::with_capacity(tlv_len(content));
+        put_header(&mut buf, TAG_SEQUENCE, content);
+        put_int(&mut buf, TAG_INTEGER, version.wire().into());
+        put_header(&mut buf, TAG_OCTET_STRING, community.len());
+        buf.put_slice(community);
+        write_request(&mut buf, self, request_id, lens);
+        buf
+    }
+}
+
 /// The encoded size of one varbind, for callers that budget message sizes.
 pub fn varbind_encoded_len(vb: &VarBind) -> usize {
     tlv_len(varbind_content_len(vb))
@@ -397,7 +470,7 @@ pub fn varbind_encoded_len(vb: &VarBind) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oid;
+    use crate::{Oid, oid};
 
     /// `snmpget -v2c -c public localhost sysDescr.0` as net-snmp 5.9 sends it.
     const NET_SNMP_GET: &[u8] = &[
@@ -423,6 +496,42 @@ mod tests {
             Message::decode(&Bytes::from_static(NET_SNMP_GET)).unwrap(),
             msg
         );
+    }
+
+    #[test]
+    fn a_borrowed_request_encodes_as_the_message_would() {
+        let oids = [
+            oid!(1, 3, 6, 1, 2, 1, 1, 1, 0),
+            oid!(1, 3, 6, 1, 4, 1, 99999, 2, 300, 1, 1, 1, 128, 4_000_000_000),
+            oid!(2, 999, 3),
+            Oid::from_slice(&(0..40).collect::<Vec<u32>>()),
+        ];
+        let values = [
+            VarBind::new(oids[0].clone(), Value::Integer(-5)),
+            VarBind::new(oids[1].clone(), Value::from("x".repeat(200))),
+        ];
+        for version in [Version::V1, Version::V2c] {
+            for id in [1, 127, 128, 0x7fff_ffff, -1] {
+                for n in 0..=oids.len() {
+                    for pdu in [
+                        RequestPdu::null(PduType::GetRequest, &oids[..n]),
+                        RequestPdu::null(PduType::GetNextRequest, &oids[..n]),
+                        RequestPdu::get_bulk(1, 50, &oids[..n]),
+                        RequestPdu {
+                            pdu_type: PduType::SetRequest,
+                            error_status: 0,
+                            error_index: 0,
+                            varbinds: RequestVarBinds::Values(&values[..n.min(2)]),
+                        },
+                    ] {
+                        let want = Message::new(version, "public", pdu.to_pdu(id)).to_vec();
+                        let got = pdu.encode_message(version, b"public", id);
+                        assert_eq!(got, want, "{version:?} {id} {pdu:?}");
+                        assert_eq!(got.capacity(), got.len());
+                    }
+                }
+            }
+        }
     }
 
     #[test]

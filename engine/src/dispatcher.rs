@@ -22,10 +22,10 @@ use tracing::{debug, trace};
 use snmux_transport::{Outgoing, RecvBatch, Transport};
 use snmux_usm::{AuthKey, PrivKey, SaltCounter};
 
+use crate::v3::RequestV3;
 use crate::{
-    AnyPdu, DecodeError, DecodeErrorKind, FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE, HeaderV3, Message,
-    MessageHeader, MessageV3, MsgData, Pdu, PduType, SECURITY_MODEL_USM, ScopedPdu,
-    UsmSecurityParameters, Version,
+    DecodeError, DecodeErrorKind, FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE, HeaderV3, MessageHeader,
+    Pdu, PduType, RequestPdu, SECURITY_MODEL_USM, ScopedPdu, Version,
 };
 
 /// The largest datagram the receive task reads (the UDP maximum).
@@ -206,10 +206,11 @@ enum Expect {
     /// SNMPv1/v2c: keyed by request-id; same version and community.
     Community { version: Version, community: Bytes },
     /// SNMPv3: keyed by msgID; authenticated and decrypted with these keys.
-    Usm(Arc<UsmExpect>),
+    Usm(UsmExpect),
 }
 
 /// The request-id of the scoped PDU is the msgID, the entry's key.
+#[derive(Clone)]
 struct UsmExpect {
     /// The agent's engineBoots and engineTime as the request stated them,
     /// and when: the manager's notion of the agent's clock (RFC 3414 §2.3).
@@ -605,24 +606,34 @@ impl Dispatcher {
         pdu: Pdu,
         options: &RequestOptions,
     ) -> Result<Pdu, Error> {
-        let expect = Expect::Community {
-            version,
-            community: community.clone(),
-        };
-        let mut pdu = Some(pdu);
+        self.request_pdu(target, version, community, RequestPdu::from(&pdu), options)
+            .await
+    }
+
+    /// [`Dispatcher::request`] with a PDU that borrows its varbinds: a GET
+    /// of `&[Oid]` is encoded straight from the OIDs.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dispatcher::request`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Dispatcher::request`].
+    pub async fn request_pdu(
+        &self,
+        target: SocketAddr,
+        version: Version,
+        community: Bytes,
+        pdu: RequestPdu<'_>,
+        options: &RequestOptions,
+    ) -> Result<Pdu, Error> {
+        let community_bytes = community.clone();
+        let expect = Expect::Community { version, community };
         let reply = self
             .exchange(target, expect, options, |id, buf| {
                 // Called once: community retransmissions repeat these bytes.
-                let Some(mut pdu) = pdu.take() else {
-                    return Err(Error::Closed);
-                };
-                pdu.request_id = id;
-                let message = Message {
-                    version,
-                    community: community.clone(),
-                    pdu: AnyPdu::Pdu(pdu),
-                };
-                *buf = message.to_vec();
+                *buf = pdu.encode_message(version, &community_bytes, id);
                 Ok(())
             })
             .await?;
@@ -657,17 +668,37 @@ impl Dispatcher {
         pdu: Pdu,
         options: &RequestOptions,
     ) -> Result<ResponseV3, Error> {
-        let privacy = usm.privacy.clone().filter(|_| usm.auth.is_some());
-        let expect = Expect::Usm(Arc::new(UsmExpect {
+        self.request_v3_pdu(target, usm, RequestPdu::from(&pdu), options)
+            .await
+    }
+
+    /// [`Dispatcher::request_v3`] with a PDU that borrows its varbinds.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dispatcher::request_v3`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Dispatcher::request`].
+    pub async fn request_v3_pdu(
+        &self,
+        target: SocketAddr,
+        usm: &UsmRequest,
+        pdu: RequestPdu<'_>,
+        options: &RequestOptions,
+    ) -> Result<ResponseV3, Error> {
+        let privacy = usm.privacy.as_deref().filter(|_| usm.auth.is_some());
+        let expect = Expect::Usm(UsmExpect {
             engine_boots: usm.engine_boots,
             engine_time: usm.engine_time,
             sent: Instant::now(),
             auth: usm.auth.clone(),
-            privacy: privacy.clone(),
-        }));
+            privacy: privacy.and(usm.privacy.clone()),
+        });
         self.exchange(target, expect, options, |id, buf| {
-            let salt = privacy.as_ref().map(|_| self.shared.salt.next());
-            encode_v3(usm, privacy.as_deref(), salt, id, pdu.clone(), buf)
+            let salt = privacy.map(|_| self.shared.salt.next());
+            encode_v3(usm, privacy, salt, id, &pdu, buf)
         })
         .await
     }
@@ -1040,7 +1071,8 @@ impl Table {
         }
         let reply = ResponseV3 {
             pdu: scoped.pdu,
-            engine_id: Bytes::copy_from_slice(h.engine_id),
+            // `h` was read from `datagram`: a slice of it, no copy.
+            engine_id: datagram.slice_ref(h.engine_id),
             engine_boots: h.engine_boots,
             engine_time: h.engine_time,
             authenticated,
@@ -1125,62 +1157,55 @@ impl Table {
 
 /// Writes an SNMPv3 request (RFC 3414 §3.1.1): msgID and request-id `id`,
 /// reportable, encrypted with `privacy` and signed with `usm.auth` when set.
+/// One buffer of exactly the message's size: the scopedPDU is encrypted
+/// where it lies, then the whole message signed in place.
 fn encode_v3(
     usm: &UsmRequest,
     privacy: Option<&PrivKey>,
     salt: Option<u64>,
     id: i32,
-    mut pdu: Pdu,
+    pdu: &RequestPdu<'_>,
     buf: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    pdu.request_id = id;
-    let scoped = ScopedPdu {
-        context_engine_id: usm.context_engine_id.clone(),
-        context_name: usm.context_name.clone(),
-        pdu,
-    };
+    let privacy = privacy.zip(salt);
     let mut flags = FLAG_REPORTABLE;
-    let mut priv_params = Bytes::new();
-    let data = match (privacy, salt) {
-        (Some(key), Some(salt)) => {
-            flags |= FLAG_PRIV;
-            let mut plain = BytesMut::with_capacity(scoped.encoded_len());
-            scoped.encode(&mut plain);
-            let (encrypted, params) = key.encrypt(usm.engine_boots, usm.engine_time, salt, &plain);
-            priv_params = Bytes::copy_from_slice(&params);
-            MsgData::Encrypted(Bytes::from(encrypted))
-        }
-        _ => MsgData::Plaintext(scoped),
-    };
-    let auth_params = match &usm.auth {
-        Some(key) => {
-            flags |= FLAG_AUTH;
-            Bytes::from(vec![0; key.protocol().mac_len()])
-        }
-        None => Bytes::new(),
-    };
-    let message = MessageV3 {
+    if usm.auth.is_some() {
+        flags |= FLAG_AUTH;
+    }
+    if privacy.is_some() {
+        flags |= FLAG_PRIV;
+    }
+    let request = RequestV3 {
         msg_id: id,
         max_size: 65507,
         flags,
-        security_model: SECURITY_MODEL_USM,
-        usm: UsmSecurityParameters {
-            engine_id: usm.engine_id.clone(),
-            engine_boots: usm.engine_boots,
-            engine_time: usm.engine_time,
-            user_name: usm.user_name.clone(),
-            auth_params,
-            priv_params,
-        },
-        data,
+        engine_id: &usm.engine_id,
+        engine_boots: usm.engine_boots,
+        engine_time: usm.engine_time,
+        user_name: &usm.user_name,
+        auth_len: usm.auth.as_ref().map_or(0, |k| k.protocol().mac_len()),
+        privacy: privacy.map(|(key, _)| key.protocol()),
+        context_engine_id: &usm.context_engine_id,
+        context_name: &usm.context_name,
+        pdu: *pdu,
     };
-    let mut encoded = BytesMut::with_capacity(message.encoded_len());
-    let offset = message.encode(&mut encoded);
-    if let Some(key) = &usm.auth {
-        key.sign(&mut encoded, offset)
-            .map_err(|e| Error::Io(io::Error::other(e)))?;
+    let layout = request.write(buf);
+    let usm_error = |e: snmux_usm::Error| Error::Io(io::Error::other(e));
+    if let Some((key, salt)) = privacy {
+        let params = key
+            .encrypt_in_place(
+                usm.engine_boots,
+                usm.engine_time,
+                salt,
+                &mut buf[layout.scoped_offset..],
+                layout.scoped_len,
+            )
+            .map_err(usm_error)?;
+        buf[layout.priv_offset..layout.priv_offset + params.len()].copy_from_slice(&params);
     }
-    buf.extend_from_slice(&encoded);
+    if let Some(key) = &usm.auth {
+        key.sign(buf, layout.auth_offset).map_err(usm_error)?;
+    }
     Ok(())
 }
 
@@ -1389,6 +1414,7 @@ mod tests {
     use tokio::io::ReadBuf;
 
     use super::*;
+    use crate::{AnyPdu, Message};
 
     /// A transport that is not writable until told, and that, like tokio's
     /// `UdpSocket`, remembers only the waker of the last `Pending` send.

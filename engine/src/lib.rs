@@ -18,7 +18,9 @@ pub use ber::{DecodeError, DecodeErrorKind};
 pub use codec::{MessageHeader, varbind_encoded_len};
 pub use dispatcher::{Dispatcher, RequestOptions, Stats};
 pub use oid::{MAX_OID_LEN, Oid, ParseOidError};
-pub use pdu::{AnyPdu, ErrorStatus, Message, Pdu, PduType, TrapV1Pdu, Version};
+pub use pdu::{
+    AnyPdu, ErrorStatus, Message, Pdu, PduType, RequestPdu, RequestVarBinds, TrapV1Pdu, Version,
+};
 pub use v3::{
     FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE, HeaderV3, MessageV3, MsgData, SECURITY_MODEL_USM,
     ScopedPdu, UsmSecurityParameters, peek_version,

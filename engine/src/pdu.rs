@@ -270,6 +270,108 @@ impl Pdu {
     }
 }
 
+/// A request PDU that borrows its variable-bindings: what the dispatcher
+/// encodes for a request without a [`Pdu`] of its own (GET, GETNEXT and
+/// GETBULK ask for OIDs: [`RequestVarBinds::Null`] writes each with a NULL
+/// value, RFC 3416 §4.2.1, without building a `Vec<VarBind>`). The
+/// request-id is the dispatcher's to choose.
+///
+/// # Examples
+///
+/// ```
+/// use snmux::{oid, Pdu, PduType, RequestPdu};
+///
+/// let oids = [oid!(1, 3, 6, 1, 2, 1, 1, 1, 0)];
+/// let get = RequestPdu::null(PduType::GetRequest, &oids);
+/// let bulk = RequestPdu::get_bulk(0, 10, &oids);
+/// assert_eq!(bulk.error_index, 10);
+/// // A Pdu lends itself as one.
+/// let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
+/// assert_eq!(RequestPdu::from(&pdu).pdu_type, PduType::GetRequest);
+/// # let _ = get;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestPdu<'a> {
+    /// The PDU type; never [`PduType::TrapV1`].
+    pub pdu_type: PduType,
+    /// error-status (non-repeaters in a GetBulkRequest).
+    pub error_status: i32,
+    /// error-index (max-repetitions in a GetBulkRequest).
+    pub error_index: i32,
+    /// variable-bindings.
+    pub varbinds: RequestVarBinds<'a>,
+}
+
+/// The variable-bindings of a [`RequestPdu`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestVarBinds<'a> {
+    /// One varbind per OID, each with a NULL value.
+    Null(&'a [Oid]),
+    /// These varbinds (a SET's values).
+    Values(&'a [VarBind]),
+}
+
+impl<'a> RequestPdu<'a> {
+    /// A request of `pdu_type` for `oids`, NULL values.
+    pub fn null(pdu_type: PduType, oids: &'a [Oid]) -> Self {
+        RequestPdu {
+            pdu_type,
+            error_status: 0,
+            error_index: 0,
+            varbinds: RequestVarBinds::Null(oids),
+        }
+    }
+
+    /// A GetBulkRequest-PDU (RFC 3416 §4.2.3) for `oids`.
+    pub fn get_bulk(non_repeaters: i32, max_repetitions: i32, oids: &'a [Oid]) -> Self {
+        RequestPdu {
+            pdu_type: PduType::GetBulkRequest,
+            error_status: non_repeaters,
+            error_index: max_repetitions,
+            varbinds: RequestVarBinds::Null(oids),
+        }
+    }
+
+    /// The number of variable-bindings.
+    pub fn len(&self) -> usize {
+        match self.varbinds {
+            RequestVarBinds::Null(oids) => oids.len(),
+            RequestVarBinds::Values(vbs) => vbs.len(),
+        }
+    }
+
+    /// Whether there are no variable-bindings.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The PDU with `request_id`, owning its varbinds.
+    pub fn to_pdu(&self, request_id: i32) -> Pdu {
+        let varbinds = match self.varbinds {
+            RequestVarBinds::Null(oids) => oids.iter().map(|o| VarBind::null(o.clone())).collect(),
+            RequestVarBinds::Values(vbs) => vbs.to_vec(),
+        };
+        Pdu {
+            pdu_type: self.pdu_type,
+            request_id,
+            error_status: self.error_status,
+            error_index: self.error_index,
+            varbinds,
+        }
+    }
+}
+
+impl<'a> From<&'a Pdu> for RequestPdu<'a> {
+    fn from(pdu: &'a Pdu) -> Self {
+        RequestPdu {
+            pdu_type: pdu.pdu_type,
+            error_status: pdu.error_status,
+            error_index: pdu.error_index,
+            varbinds: RequestVarBinds::Values(&pdu.varbinds),
+        }
+    }
+}
+
 /// SNMPv1's Trap-PDU (RFC 1157 §4.1.6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrapV1Pdu {

@@ -8,8 +8,10 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::ber::*;
-use crate::codec::{decode_varbinds, encode_varbinds, pdu_content_len_of};
-use crate::{DecodeError, DecodeErrorKind, Pdu, PduType, Version};
+use crate::codec::{
+    decode_varbinds, encode_varbinds, pdu_content_len_of, request_lens, write_request,
+};
+use crate::{DecodeError, DecodeErrorKind, Pdu, PduType, RequestPdu, Version};
 
 /// msgFlags authFlag (RFC 3412 §6.4).
 pub const FLAG_AUTH: u8 = 0x01;
@@ -139,7 +141,7 @@ impl ScopedPdu {
     }
 }
 
-fn put_octets(buf: &mut BytesMut, b: &[u8]) {
+fn put_octets<B: BufMut>(buf: &mut B, b: &[u8]) {
     put_header(buf, TAG_OCTET_STRING, b.len());
     buf.put_slice(b);
 }
@@ -278,6 +280,115 @@ impl MessageV3 {
         ))
     }
 }
+
+/// An SNMPv3 request as the dispatcher writes it: in one pass, into one
+/// buffer of exactly its size, its scopedPDU where it lies in the message,
+/// so that it is encrypted and then signed in place (RFC 3414 §3.1.1).
+pub(crate) struct RequestV3<'a> {
+    /// msgID, and the request-id of the PDU.
+    pub(crate) msg_id: i32,
+    /// msgMaxSize.
+    pub(crate) max_size: i32,
+    /// msgFlags.
+    pub(crate) flags: u8,
+    pub(crate) engine_id: &'a [u8],
+    pub(crate) engine_boots: u32,
+    pub(crate) engine_time: u32,
+    pub(crate) user_name: &'a [u8],
+    /// The length of msgAuthenticationParameters (written as zeros): the
+    /// MAC's, or 0.
+    pub(crate) auth_len: usize,
+    /// With privacy, the protocol: msgPrivacyParameters takes 8 bytes
+    /// (written as zeros) and msgData is an encryptedPDU of
+    /// `ciphertext_len` bytes, the plaintext scopedPDU followed by room for
+    /// the padding.
+    pub(crate) privacy: Option<snmux_usm::PrivProtocol>,
+    pub(crate) context_engine_id: &'a [u8],
+    pub(crate) context_name: &'a [u8],
+    pub(crate) pdu: RequestPdu<'a>,
+}
+
+/// Where [`RequestV3::write`] put what the caller fills in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RequestLayout {
+    /// Offset of msgAuthenticationParameters' contents.
+    pub(crate) auth_offset: usize,
+    /// Offset of msgPrivacyParameters' contents.
+    pub(crate) priv_offset: usize,
+    /// Offset of the scopedPDU (of the encryptedPDU's contents with
+    /// privacy: they run to the end of the message).
+    pub(crate) scoped_offset: usize,
+    /// Length of the plaintext scopedPDU.
+    pub(crate) scoped_len: usize,
+}
+
+impl RequestV3<'_> {
+    /// Writes the message into `buf` (cleared first, and sized exactly).
+    pub(crate) fn write(&self, buf: &mut Vec<u8>) -> RequestLayout {
+        let pdu_lens = request_lens(&self.pdu, self.msg_id);
+        let scoped_content = tlv_len(self.context_engine_id.len())
+            + tlv_len(self.context_name.len())
+            + tlv_len(pdu_lens.0);
+        let scoped_len = tlv_len(scoped_content);
+        let priv_len = if self.privacy.is_some() { PRIV_LEN } else { 0 };
+        let data_len = match self.privacy {
+            Some(p) => tlv_len(p.ciphertext_len(scoped_len)),
+            None => scoped_len,
+        };
+        let usm_content = tlv_len(self.engine_id.len())
+            + tlv_len(int_len(self.engine_boots.into()))
+            + tlv_len(int_len(self.engine_time.into()))
+            + tlv_len(self.user_name.len())
+            + tlv_len(self.auth_len)
+            + tlv_len(priv_len);
+        let global = tlv_len(int_len(self.msg_id.into()))
+            + tlv_len(int_len(self.max_size.into()))
+            + tlv_len(1)
+            + tlv_len(int_len(SECURITY_MODEL_USM.into()));
+        let content = tlv_len(1) + tlv_len(global) + tlv_len(tlv_len(usm_content)) + data_len;
+        let total = tlv_len(content);
+        buf.clear();
+        buf.reserve_exact(total);
+        put_header(buf, TAG_SEQUENCE, content);
+        put_int(buf, TAG_INTEGER, Version::V3.wire().into());
+        put_header(buf, TAG_SEQUENCE, global);
+        put_int(buf, TAG_INTEGER, self.msg_id.into());
+        put_int(buf, TAG_INTEGER, self.max_size.into());
+        put_octets(buf, &[self.flags]);
+        put_int(buf, TAG_INTEGER, SECURITY_MODEL_USM.into());
+        put_header(buf, TAG_OCTET_STRING, tlv_len(usm_content));
+        put_header(buf, TAG_SEQUENCE, usm_content);
+        put_octets(buf, self.engine_id);
+        put_int(buf, TAG_INTEGER, self.engine_boots.into());
+        put_int(buf, TAG_INTEGER, self.engine_time.into());
+        put_octets(buf, self.user_name);
+        put_header(buf, TAG_OCTET_STRING, self.auth_len);
+        let auth_offset = buf.len();
+        buf.resize(auth_offset + self.auth_len, 0);
+        put_header(buf, TAG_OCTET_STRING, priv_len);
+        let priv_offset = buf.len();
+        buf.resize(priv_offset + priv_len, 0);
+        if let Some(p) = self.privacy {
+            put_header(buf, TAG_OCTET_STRING, p.ciphertext_len(scoped_len));
+        }
+        let scoped_offset = buf.len();
+        put_header(buf, TAG_SEQUENCE, scoped_content);
+        put_octets(buf, self.context_engine_id);
+        put_octets(buf, self.context_name);
+        write_request(buf, &self.pdu, self.msg_id, pdu_lens);
+        // Room for the cipher's padding.
+        buf.resize(total, 0);
+        RequestLayout {
+            auth_offset,
+            priv_offset,
+            scoped_offset,
+            scoped_len,
+        }
+    }
+}
+
+/// The length of msgPrivacyParameters with privacy.
+const PRIV_LEN: usize = snmux_usm::PRIV_PARAMS_LEN;
 
 /// The header of an SNMPv3 message, read without allocating: what the
 /// dispatcher needs to find the request (msgID) and to authenticate and
@@ -436,6 +547,87 @@ mod tests {
                 request_id,
                 vec![VarBind::null(oid!(1, 3, 6, 1, 2, 1, 1, 1, 0))],
             ),
+        }
+    }
+
+    #[test]
+    fn a_request_is_written_as_the_message_would_be() {
+        let oids = [
+            oid!(1, 3, 6, 1, 2, 1, 1, 1, 0),
+            oid!(1, 3, 6, 1, 2, 1, 1, 3, 0),
+        ];
+        let protocols = [
+            None,
+            Some(snmux_usm::PrivProtocol::Des),
+            Some(snmux_usm::PrivProtocol::Aes128),
+        ];
+        for (auth_len, privacy) in [
+            (0, None),
+            (12, None),
+            (24, None),
+            (24, protocols[1]),
+            (48, protocols[2]),
+        ] {
+            for n in 0..=2 {
+                for msg_id in [1, 300, 0x7fff_ffff] {
+                    let pdu = RequestPdu::null(PduType::GetRequest, &oids[..n]);
+                    let request = RequestV3 {
+                        msg_id,
+                        max_size: 65507,
+                        flags: FLAG_REPORTABLE | FLAG_AUTH,
+                        engine_id: b"\x80\x00\x1f\x88\x04snmux",
+                        engine_boots: 7,
+                        engine_time: 123_456,
+                        user_name: b"admin",
+                        auth_len,
+                        privacy,
+                        context_engine_id: b"ctx",
+                        context_name: b"",
+                        pdu,
+                    };
+                    let mut buf = vec![9; 3];
+                    let layout = request.write(&mut buf);
+                    let scoped = ScopedPdu {
+                        context_engine_id: Bytes::from_static(b"ctx"),
+                        context_name: Bytes::new(),
+                        pdu: pdu.to_pdu(msg_id),
+                    };
+                    let mut plain = BytesMut::new();
+                    scoped.encode(&mut plain);
+                    let (data, priv_params) = match privacy {
+                        None => (MsgData::Plaintext(scoped), Bytes::new()),
+                        Some(p) => {
+                            let mut padded = plain.to_vec();
+                            padded.resize(p.ciphertext_len(plain.len()), 0);
+                            (
+                                MsgData::Encrypted(Bytes::from(padded)),
+                                Bytes::from(vec![0; 8]),
+                            )
+                        }
+                    };
+                    let mut message = message(data, auth_len);
+                    message.msg_id = msg_id;
+                    message.usm.priv_params = priv_params;
+                    let mut want = BytesMut::new();
+                    let auth_offset = message.encode(&mut want);
+                    assert_eq!(buf, want.to_vec(), "{auth_len} {privacy:?} {n} {msg_id}");
+                    assert_eq!(buf.capacity(), buf.len());
+                    assert_eq!(layout.auth_offset, auth_offset);
+                    assert_eq!(layout.scoped_len, plain.len());
+                    assert_eq!(
+                        &buf[layout.scoped_offset..layout.scoped_offset + plain.len()],
+                        &plain[..]
+                    );
+                    if privacy.is_some() {
+                        let h = HeaderV3::decode(&buf).unwrap();
+                        assert_eq!(h.priv_params.len(), 8);
+                        assert_eq!(
+                            &buf[layout.priv_offset..layout.priv_offset + 8],
+                            h.priv_params
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use tracing::Instrument;
 
-use snmux_engine::{ErrorStatus, Oid, Pdu, PduType, RequestOptions, VarBind, Version};
+use snmux_engine::{
+    ErrorStatus, Oid, Pdu, PduType, RequestOptions, RequestPdu, RequestVarBinds, VarBind, Version,
+};
 
 use crate::v3::{self, UsmUser};
 use crate::{Engine, Error, ImproperResponse, Walk};
@@ -280,12 +282,7 @@ impl Manager {
         }
         let span = tracing::debug_span!("get_bulk", target = %self.inner.target, non_repeaters, max_repetitions);
         let clamp = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
-        let pdu = Pdu::get_bulk(
-            0,
-            clamp(non_repeaters),
-            clamp(max_repetitions),
-            null_varbinds(oids),
-        );
+        let pdu = RequestPdu::get_bulk(clamp(non_repeaters), clamp(max_repetitions), oids);
         let response = self.request(pdu).instrument(span).await?;
         self.check_status(&response, oids)?;
         Ok(response.varbinds)
@@ -304,7 +301,12 @@ impl Manager {
         async {
             let oids: Vec<Oid> = varbinds.iter().map(|vb| vb.oid.clone()).collect();
             let response = self
-                .request(Pdu::new(PduType::SetRequest, 0, varbinds.to_vec()))
+                .request(RequestPdu {
+                    pdu_type: PduType::SetRequest,
+                    error_status: 0,
+                    error_index: 0,
+                    varbinds: RequestVarBinds::Values(varbinds),
+                })
                 .await?;
             self.check_status(&response, &oids)?;
             self.check_count(&response, oids.len())?;
@@ -335,9 +337,7 @@ impl Manager {
 
     /// GET or GETNEXT, splitting the OIDs on tooBig.
     async fn get_split(&self, pdu_type: PduType, oids: &[Oid]) -> Result<Vec<VarBind>, Error> {
-        let response = self
-            .request(Pdu::new(pdu_type, 0, null_varbinds(oids)))
-            .await?;
+        let response = self.request(RequestPdu::null(pdu_type, oids)).await?;
         if response.status() == ErrorStatus::TooBig && oids.len() > 1 {
             // Rare: boxed here so that the common path allocates no future.
             let (a, b) = oids.split_at(oids.len() / 2);
@@ -358,7 +358,7 @@ impl Manager {
         Box::pin(self.get_split(pdu_type, oids))
     }
 
-    pub(crate) async fn request(&self, pdu: Pdu) -> Result<Pdu, Error> {
+    pub(crate) async fn request(&self, pdu: RequestPdu<'_>) -> Result<Pdu, Error> {
         let inner = &*self.inner;
         let (version, community) = match &inner.security {
             Security::V1 { community } => (Version::V1, community),
@@ -381,7 +381,7 @@ impl Manager {
         inner
             .engine
             .dispatcher()
-            .request(
+            .request_pdu(
                 inner.target,
                 version,
                 community.clone(),
@@ -424,8 +424,4 @@ impl Manager {
             })
         }
     }
-}
-
-fn null_varbinds(oids: &[Oid]) -> Vec<VarBind> {
-    oids.iter().map(|o| VarBind::null(o.clone())).collect()
 }

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use zeroize::Zeroize;
 
 use snmux_engine::dispatcher::{RequestOptions, ResponseV3, UsmRequest};
-use snmux_engine::{Oid, Pdu, PduType};
+use snmux_engine::{Oid, Pdu, PduType, RequestPdu};
 use snmux_usm::{AuthKey, AuthProtocol, EngineTime, MasterKey, PrivKey, PrivProtocol};
 
 use crate::{Engine, Error};
@@ -358,7 +358,7 @@ pub(crate) async fn request(
     target: SocketAddr,
     user: &UsmUser,
     keys: &Mutex<Option<(Bytes, Keys)>>,
-    pdu: Pdu,
+    pdu: RequestPdu<'_>,
     options: &RequestOptions,
     dangerous_unauthenticated_time: bool,
 ) -> Result<Pdu, Error> {
@@ -388,7 +388,7 @@ pub(crate) async fn request(
         };
         let r = match engine
             .dispatcher()
-            .request_v3(target, &usm, pdu.clone(), options)
+            .request_v3_pdu(target, &usm, pdu, options)
             .await
         {
             Ok(r) => r,

@@ -230,11 +230,11 @@ impl Cursor {
     /// GETBULK or GETNEXT for what follows `last`; gives the cursor back
     /// with the response.
     async fn fetch(self) -> (Cursor, Result<Vec<VarBind>, Error>) {
-        let oids = [self.last.clone()];
+        let oids = std::slice::from_ref(&self.last);
         let response = if self.bulk {
-            self.manager.get_bulk(0, self.max_repetitions, &oids).await
+            self.manager.get_bulk(0, self.max_repetitions, oids).await
         } else {
-            self.manager.get_next(&oids).await
+            self.manager.get_next(oids).await
         };
         (self, response)
     }
