@@ -49,7 +49,7 @@ pub use snmux_engine::{
 };
 pub use snmux_manager::{
     AuthProtocol, Engine, EngineBuilder, Error, ImproperResponse, Manager, ManagerBuilder,
-    PrivProtocol, Security, SecurityLevel, UsmUser, Walk, WalkEnd,
+    PrivProtocol, Security, SecurityLevel, UsmUser, Walk, WalkEnd, WalkRequest, WalkState,
 };
 
 /// Power-outlet drivers: SNMP PDUs of every major vendor, EnerGenie LAN

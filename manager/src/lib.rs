@@ -17,4 +17,4 @@ pub use error::{Error, ImproperResponse};
 pub use manager::{Manager, ManagerBuilder, Security};
 pub use snmux_usm::{AuthProtocol, PrivProtocol};
 pub use v3::{SecurityLevel, UsmUser};
-pub use walk::{Walk, WalkEnd};
+pub use walk::{Walk, WalkEnd, WalkRequest, WalkState};

@@ -1,6 +1,8 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
+use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -27,6 +29,8 @@ use crate::{Error, Manager};
 /// [`WalkEnd::Exception`].
 ///
 /// A tooBig response halves max-repetitions for the rest of the walk.
+/// [`WalkState`] is the same walk as plain code, for callers that send
+/// each request themselves.
 ///
 /// # Errors
 ///
@@ -108,10 +112,12 @@ impl Walk {
         Walk {
             buffer: VecDeque::new(),
             state: State::Idle(Cursor {
-                max_repetitions: manager.max_repetitions().max(1),
+                state: if bulk {
+                    WalkState::get_bulk(manager.target(), root.clone(), manager.max_repetitions())
+                } else {
+                    WalkState::get_next(manager.target(), root.clone())
+                },
                 manager,
-                last: root.clone(),
-                bulk,
             }),
             root,
         }
@@ -164,7 +170,7 @@ impl Stream for Walk {
                         return Poll::Pending;
                     }
                     Poll::Ready((mut cursor, response)) => {
-                        match cursor.read(&this.root, response, &mut this.buffer) {
+                        match cursor.read(response, &mut this.buffer) {
                             None => State::Idle(cursor),
                             Some(outcome) => State::Ending(outcome),
                         }
@@ -193,6 +199,274 @@ impl FusedStream for Walk {
     }
 }
 
+/// A walk of a subtree as plain code: which request to send next, and what
+/// each response does to the walk (RFC 3416 §4.2.2, §4.2.3). [`Walk`] is
+/// this state machine behind a [`Manager`]; use `WalkState` directly to
+/// send each request yourself, e.g. through your own pacing.
+///
+/// Each request asks for what follows the last OID accepted:
+/// [`next_request`](WalkState::next_request) says which OID, and GETBULK
+/// (with max-repetitions, non-repeaters 0) or GETNEXT.
+/// [`read`](WalkState::read) takes the response and appends every varbind
+/// inside the subtree whose value is not an exception to `out`, then says
+/// whether to go on or how the walk ended ([`WalkEnd`]). As net-snmp's
+/// snmpbulkwalk, the whole response is read, also after the varbind that
+/// ends the walk.
+///
+/// A tooBig response to GETBULK halves max-repetitions for the rest of the
+/// walk and asks again; at max-repetitions 1 it is an error.
+///
+/// Once `read` has returned an end or an error, the walk is over: the
+/// state no longer says what to ask for.
+///
+/// # Examples
+///
+/// A walk fed by hand; with a [`Manager`], send the request with
+/// [`WalkRequest::send`].
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use snmux::{Value, VarBind, WalkEnd, WalkRequest, WalkState, oid};
+///
+/// # fn main() -> Result<(), snmux::Error> {
+/// let agent = "192.0.2.1:161".parse().unwrap();
+/// let mut walk = WalkState::get_bulk(agent, oid!(1, 3, 6, 1, 2, 1, 1), 2);
+/// assert_eq!(
+///     walk.next_request(),
+///     WalkRequest::GetBulk { oid: &oid!(1, 3, 6, 1, 2, 1, 1), max_repetitions: 2 }
+/// );
+///
+/// let mut out = Vec::new();
+/// let response = vec![
+///     VarBind::new(oid!(1, 3, 6, 1, 2, 1, 1, 1, 0), Value::from("router")),
+///     VarBind::new(oid!(1, 3, 6, 1, 2, 1, 1, 3, 0), Value::TimeTicks(42)),
+/// ];
+/// assert_eq!(walk.read(Ok(response), &mut out)?, ControlFlow::Continue(()));
+/// assert_eq!(walk.last(), &oid!(1, 3, 6, 1, 2, 1, 1, 3, 0));
+///
+/// // The next object is outside the subtree: the walk is complete.
+/// let response = vec![
+///     VarBind::new(oid!(1, 3, 6, 1, 2, 1, 1, 5, 0), Value::from("r1")),
+///     VarBind::new(oid!(1, 3, 6, 1, 2, 1, 2, 1, 0), Value::Integer(3)),
+/// ];
+/// assert_eq!(walk.read(Ok(response), &mut out)?, ControlFlow::Break(WalkEnd::LeftSubtree));
+/// assert_eq!(out.len(), 3);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Each request sent by the caller:
+///
+/// ```no_run
+/// use std::ops::ControlFlow;
+/// use snmux::{Manager, WalkState, oid};
+///
+/// # async fn demo(agent: Manager) -> Result<(), snmux::Error> {
+/// let mut walk = WalkState::get_bulk(agent.target(), oid!(1, 3, 6, 1, 2, 1, 2), 25);
+/// let mut out = Vec::new();
+/// let end = loop {
+///     // ... wait for a pacing slot here ...
+///     let response = walk.next_request().send(&agent).await;
+///     if let ControlFlow::Break(end) = walk.read(response, &mut out)? {
+///         break end;
+///     }
+/// };
+/// println!("{} objects, {end:?}", out.len());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct WalkState {
+    target: SocketAddr,
+    root: Oid,
+    /// The OID to ask for next: the last one accepted.
+    last: Oid,
+    /// `None` for GETNEXT.
+    max_repetitions: Option<u32>,
+}
+
+/// The request a walk sends next; see [`WalkState::next_request`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkRequest<'a> {
+    /// GETNEXT (RFC 3416 §4.2.2) of `oid`.
+    GetNext {
+        /// The last OID accepted, or the root.
+        oid: &'a Oid,
+    },
+    /// GETBULK (RFC 3416 §4.2.3) of `oid`, non-repeaters 0.
+    GetBulk {
+        /// The last OID accepted, or the root.
+        oid: &'a Oid,
+        /// How many successors to ask for, at least 1.
+        max_repetitions: u32,
+    },
+}
+
+impl WalkState {
+    /// A walk of the subtree under `root` with GETBULK, asking for
+    /// `max_repetitions` varbinds a request (0 counts as 1). `target` is
+    /// the agent's address, for errors and traces.
+    pub fn get_bulk(target: SocketAddr, root: Oid, max_repetitions: u32) -> Self {
+        Self {
+            target,
+            last: root.clone(),
+            root,
+            max_repetitions: Some(max_repetitions.max(1)),
+        }
+    }
+
+    /// A walk of the subtree under `root` with GETNEXT (SNMPv1, or agents
+    /// whose GETBULK is broken). `target` is the agent's address, for
+    /// errors and traces.
+    pub fn get_next(target: SocketAddr, root: Oid) -> Self {
+        Self {
+            target,
+            last: root.clone(),
+            root,
+            max_repetitions: None,
+        }
+    }
+
+    /// The root of the subtree.
+    pub fn root(&self) -> &Oid {
+        &self.root
+    }
+
+    /// The last OID accepted, or the root before the first.
+    pub fn last(&self) -> &Oid {
+        &self.last
+    }
+
+    /// The max-repetitions of the next GETBULK, `None` for GETNEXT.
+    pub fn max_repetitions(&self) -> Option<u32> {
+        self.max_repetitions
+    }
+
+    /// The request to send next: GETBULK or GETNEXT of the last OID
+    /// accepted.
+    pub fn next_request(&self) -> WalkRequest<'_> {
+        match self.max_repetitions {
+            Some(max_repetitions) => WalkRequest::GetBulk {
+                oid: &self.last,
+                max_repetitions,
+            },
+            None => WalkRequest::GetNext { oid: &self.last },
+        }
+    }
+
+    /// Reads the response to [`next_request`](WalkState::next_request):
+    /// appends the varbinds inside the subtree whose value is not an
+    /// exception to `out`, in order, and returns
+    /// [`ControlFlow::Continue`] to ask again or
+    /// [`ControlFlow::Break`] with how the walk ended.
+    ///
+    /// GETBULK's tooBig halves max-repetitions and goes on; SNMPv1's
+    /// noSuchName to GETNEXT ends the walk ([`WalkEnd::NoSuchName`]).
+    ///
+    /// # Errors
+    ///
+    /// The request's other errors (tooBig at max-repetitions 1 among them),
+    /// or [`Error::NonIncreasingOid`] when an OID inside the subtree does
+    /// not follow the one accepted before it; the varbinds accepted before
+    /// it are in `out`.
+    pub fn read(
+        &mut self,
+        response: Result<Vec<VarBind>, Error>,
+        out: &mut impl Extend<VarBind>,
+    ) -> Result<ControlFlow<WalkEnd>, Error> {
+        let varbinds = match response {
+            Ok(varbinds) => varbinds,
+            Err(e) => return self.read_error(e),
+        };
+        if varbinds.is_empty() {
+            return Ok(ControlFlow::Break(WalkEnd::EmptyResponse));
+        }
+        let mut left = false;
+        let mut exceptions: Option<Vec<VarBind>> = None;
+        // The last varbind accepted, held back until the next one has been
+        // checked against it, so that `out` needs only `Extend`.
+        let mut accepted: Option<VarBind> = None;
+        for vb in varbinds {
+            let inside = vb.oid.starts_with(&self.root);
+            if let Some(exceptions) = &mut exceptions {
+                if inside {
+                    exceptions.push(vb);
+                }
+                continue;
+            }
+            if !inside {
+                left = true;
+                continue;
+            }
+            if vb.value.is_exception() {
+                exceptions = Some(vec![vb]);
+                continue;
+            }
+            let previous = accepted.as_ref().map_or(&self.last, |prev| &prev.oid);
+            if vb.oid <= *previous {
+                let error = Error::NonIncreasingOid {
+                    target: self.target,
+                    previous: Box::new(previous.clone()),
+                    next: Box::new(vb),
+                };
+                out.extend(accepted);
+                return Err(error);
+            }
+            out.extend(accepted.replace(vb));
+        }
+        // One clone per response, not per varbind.
+        if let Some(newest) = accepted {
+            self.last = newest.oid.clone();
+            out.extend(Some(newest));
+        }
+        Ok(match exceptions {
+            Some(exceptions) => ControlFlow::Break(WalkEnd::Exception(exceptions)),
+            None if left => ControlFlow::Break(WalkEnd::LeftSubtree),
+            None => ControlFlow::Continue(()),
+        })
+    }
+
+    /// What an error response does to the walk.
+    fn read_error(&mut self, e: Error) -> Result<ControlFlow<WalkEnd>, Error> {
+        match (self.max_repetitions, e.error_status()) {
+            (Some(n), Some(ErrorStatus::TooBig)) if n > 1 => {
+                self.max_repetitions = Some(n / 2);
+                tracing::debug!(
+                    target = %self.target,
+                    max_repetitions = n / 2,
+                    "walk: tooBig, fewer repetitions"
+                );
+                Ok(ControlFlow::Continue(()))
+            }
+            // SNMPv1 ends a walk at the end of the MIB with noSuchName.
+            (None, Some(ErrorStatus::NoSuchName)) => Ok(ControlFlow::Break(WalkEnd::NoSuchName)),
+            _ => Err(e),
+        }
+    }
+}
+
+impl WalkRequest<'_> {
+    /// Sends this request to `manager`'s agent:
+    /// [`Manager::get_bulk`] or [`Manager::get_next`] of one OID.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Manager::get_bulk`] and [`Manager::get_next`], for
+    /// [`WalkState::read`] to judge.
+    pub async fn send(self, manager: &Manager) -> Result<Vec<VarBind>, Error> {
+        match self {
+            WalkRequest::GetNext { oid } => manager.get_next(std::slice::from_ref(oid)).await,
+            WalkRequest::GetBulk {
+                oid,
+                max_repetitions,
+            } => {
+                let oids = std::slice::from_ref(oid);
+                manager.get_bulk(0, max_repetitions, oids).await
+            }
+        }
+    }
+}
+
 enum State {
     /// No request in flight; the next poll sends one.
     Idle(Cursor),
@@ -217,110 +491,193 @@ enum Outcome {
 /// it back with the response.
 type Fetch = BoxFuture<'static, (Cursor, Result<Vec<VarBind>, Error>)>;
 
-/// Where a walk is.
+/// Where a walk is, and the manager that sends its requests.
 struct Cursor {
     manager: Manager,
-    /// The OID to ask for next: the last one yielded.
-    last: Oid,
-    bulk: bool,
-    max_repetitions: u32,
+    state: WalkState,
 }
 
 impl Cursor {
-    /// GETBULK or GETNEXT for what follows `last`; gives the cursor back
-    /// with the response.
+    /// Sends the walk's next request; gives the cursor back with the
+    /// response.
     async fn fetch(self) -> (Cursor, Result<Vec<VarBind>, Error>) {
-        let oids = std::slice::from_ref(&self.last);
-        let response = if self.bulk {
-            self.manager.get_bulk(0, self.max_repetitions, oids).await
-        } else {
-            self.manager.get_next(oids).await
-        };
+        let response = self.state.next_request().send(&self.manager).await;
         (self, response)
     }
 
-    /// Reads a response to a walk of `root`: appends the varbinds to yield
-    /// to `buffer` and moves `last` on. Returns how the walk ends, or
-    /// `None` to go on.
+    /// Reads a response: appends the varbinds to yield to `buffer`.
+    /// Returns how the walk ends, or `None` to go on.
     fn read(
         &mut self,
-        root: &Oid,
         response: Result<Vec<VarBind>, Error>,
         buffer: &mut VecDeque<VarBind>,
     ) -> Option<Outcome> {
-        let varbinds = match response {
-            Ok(varbinds) => varbinds,
-            Err(e)
-                if self.bulk
-                    && e.error_status() == Some(ErrorStatus::TooBig)
-                    && self.max_repetitions > 1 =>
-            {
-                self.max_repetitions /= 2;
-                tracing::debug!(
-                    target = %self.manager.target(),
-                    max_repetitions = self.max_repetitions,
-                    "walk: tooBig, fewer repetitions"
-                );
-                return None;
-            }
-            // SNMPv1 ends a walk at the end of the MIB with noSuchName.
-            Err(e) if !self.bulk && e.error_status() == Some(ErrorStatus::NoSuchName) => {
-                return Some(Outcome::End(WalkEnd::NoSuchName));
-            }
-            Err(e) => return Some(Outcome::Error(e)),
-        };
-        if varbinds.is_empty() {
-            return Some(Outcome::End(WalkEnd::EmptyResponse));
-        }
-        // As net-snmp, the whole response is read, also after the varbind
-        // that ends the walk.
-        let mut left = false;
-        let mut exceptions: Option<Vec<VarBind>> = None;
-        for vb in varbinds {
-            let inside = vb.oid.starts_with(root);
-            if let Some(exceptions) = &mut exceptions {
-                if inside {
-                    exceptions.push(vb);
-                }
-                continue;
-            }
-            if !inside {
-                left = true;
-                continue;
-            }
-            if vb.value.is_exception() {
-                exceptions = Some(vec![vb]);
-                continue;
-            }
-            // The OID the agent must go past: the last one accepted.
-            let previous = buffer.back().map_or(&self.last, |prev| &prev.oid);
-            if vb.oid <= *previous {
-                let error = Error::NonIncreasingOid {
-                    target: self.manager.target(),
-                    previous: Box::new(previous.clone()),
-                    next: Box::new(vb),
-                };
-                return Some(Outcome::Error(error));
-            }
-            buffer.push_back(vb);
-        }
-        // One clone per response, not per varbind.
-        if let Some(newest) = buffer.back() {
-            if newest.oid != self.last {
-                self.last = newest.oid.clone();
-            }
-        }
-        match exceptions {
-            Some(exceptions) => Some(Outcome::End(WalkEnd::Exception(exceptions))),
-            None if left => Some(Outcome::End(WalkEnd::LeftSubtree)),
-            None => None,
+        match self.state.read(response, buffer) {
+            Ok(ControlFlow::Continue(())) => None,
+            Ok(ControlFlow::Break(end)) => Some(Outcome::End(end)),
+            Err(e) => Some(Outcome::Error(e)),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use snmux_engine::{Value, oid};
+
     use super::*;
+
+    fn target() -> SocketAddr {
+        "192.0.2.1:161".parse().unwrap()
+    }
+
+    fn vb(oid: Oid, v: i32) -> VarBind {
+        VarBind::new(oid, Value::Integer(v))
+    }
+
+    fn status(status: ErrorStatus) -> Error {
+        Error::ErrorStatus {
+            target: target(),
+            status,
+            index: 1,
+            oid: None,
+        }
+    }
+
+    const GO_ON: ControlFlow<WalkEnd> = ControlFlow::Continue(());
+
+    #[test]
+    fn goes_on_inside_the_subtree_and_ends_outside_it() {
+        let mut w = WalkState::get_bulk(target(), oid!(1, 3, 6, 1, 9), 2);
+        let mut out = Vec::new();
+        let r = Ok(vec![
+            vb(oid!(1, 3, 6, 1, 9, 1), 1),
+            vb(oid!(1, 3, 6, 1, 9, 2), 2),
+        ]);
+        assert_eq!(w.read(r, &mut out).unwrap(), GO_ON);
+        assert_eq!(w.last(), &oid!(1, 3, 6, 1, 9, 2));
+        let r = Ok(vec![
+            vb(oid!(1, 3, 6, 1, 9, 3), 3),
+            vb(oid!(1, 3, 6, 1, 10), 4),
+        ]);
+        let end = w.read(r, &mut out).unwrap();
+        assert_eq!(end, ControlFlow::Break(WalkEnd::LeftSubtree));
+        assert_eq!(out.len(), 3);
+        assert_eq!(w.last(), &oid!(1, 3, 6, 1, 9, 3));
+    }
+
+    #[test]
+    fn asks_for_what_follows_the_last_oid_accepted() {
+        let mut w = WalkState::get_next(target(), oid!(1, 3, 6, 1, 9));
+        let root = oid!(1, 3, 6, 1, 9);
+        assert_eq!(w.next_request(), WalkRequest::GetNext { oid: &root });
+        assert_eq!(w.max_repetitions(), None);
+        let mut out = Vec::new();
+        let r = Ok(vec![vb(oid!(1, 3, 6, 1, 9, 4), 1)]);
+        assert_eq!(w.read(r, &mut out).unwrap(), GO_ON);
+        let next = oid!(1, 3, 6, 1, 9, 4);
+        assert_eq!(w.next_request(), WalkRequest::GetNext { oid: &next });
+        let bulk = WalkState::get_bulk(target(), root.clone(), 0);
+        assert_eq!(
+            bulk.next_request(),
+            WalkRequest::GetBulk {
+                oid: &root,
+                max_repetitions: 1
+            }
+        );
+    }
+
+    #[test]
+    fn reads_the_whole_response_after_the_end_as_net_snmp() {
+        let mut w = WalkState::get_bulk(target(), oid!(1, 3, 6, 1, 9), 10);
+        let mut out = VecDeque::new();
+        let end_of_mib = |oid| VarBind::new(oid, Value::EndOfMibView);
+        let r = Ok(vec![
+            vb(oid!(1, 3, 6, 1, 9, 1), 1),
+            end_of_mib(oid!(1, 3, 6, 1, 9, 1)),
+            vb(oid!(1, 3, 6, 1, 10), 2),
+            end_of_mib(oid!(1, 3, 6, 1, 9, 1)),
+        ]);
+        let exceptions = vec![
+            end_of_mib(oid!(1, 3, 6, 1, 9, 1)),
+            end_of_mib(oid!(1, 3, 6, 1, 9, 1)),
+        ];
+        let end = w.read(r, &mut out).unwrap();
+        assert_eq!(end, ControlFlow::Break(WalkEnd::Exception(exceptions)));
+        assert_eq!(out, [vb(oid!(1, 3, 6, 1, 9, 1), 1)]);
+    }
+
+    #[test]
+    fn ends_on_exceptions_empty_responses_and_v1_no_such_name() {
+        let mut w = WalkState::get_bulk(target(), oid!(1, 3, 6, 1, 9), 10);
+        let mut out = Vec::new();
+        let end_of_mib = VarBind::new(oid!(1, 3, 6, 1, 9), Value::EndOfMibView);
+        let end = w.read(Ok(vec![end_of_mib.clone()]), &mut out).unwrap();
+        assert_eq!(
+            end,
+            ControlFlow::Break(WalkEnd::Exception(vec![end_of_mib]))
+        );
+        let end = w.read(Ok(vec![]), &mut out).unwrap();
+        assert_eq!(end, ControlFlow::Break(WalkEnd::EmptyResponse));
+        let mut v1 = WalkState::get_next(target(), oid!(1, 3, 6, 1, 9));
+        let end = v1.read(Err(status(ErrorStatus::NoSuchName)), &mut out);
+        assert_eq!(end.unwrap(), ControlFlow::Break(WalkEnd::NoSuchName));
+        assert!(out.is_empty());
+        // noSuchName to GETBULK is an error, not an end.
+        let e = w.read(Err(status(ErrorStatus::NoSuchName)), &mut out);
+        assert_eq!(e.unwrap_err().error_status(), Some(ErrorStatus::NoSuchName));
+    }
+
+    #[test]
+    fn too_big_halves_max_repetitions_then_fails() {
+        let mut w = WalkState::get_bulk(target(), oid!(1, 3, 6, 1, 9), 4);
+        let mut out = Vec::new();
+        assert_eq!(
+            w.read(Err(status(ErrorStatus::TooBig)), &mut out).unwrap(),
+            GO_ON
+        );
+        assert_eq!(w.max_repetitions(), Some(2));
+        assert_eq!(
+            w.read(Err(status(ErrorStatus::TooBig)), &mut out).unwrap(),
+            GO_ON
+        );
+        assert_eq!(w.max_repetitions(), Some(1));
+        let e = w.read(Err(status(ErrorStatus::TooBig)), &mut out);
+        assert_eq!(e.unwrap_err().error_status(), Some(ErrorStatus::TooBig));
+        // GETNEXT has no repetitions to halve.
+        let mut w = WalkState::get_next(target(), oid!(1, 3, 6, 1, 9));
+        assert!(w.read(Err(status(ErrorStatus::TooBig)), &mut out).is_err());
+    }
+
+    #[test]
+    fn a_non_increasing_oid_is_an_error_after_the_varbinds_before_it() {
+        let mut w = WalkState::get_bulk(target(), oid!(1, 3, 6, 1, 9), 10);
+        let mut out = Vec::new();
+        let r = Ok(vec![
+            vb(oid!(1, 3, 6, 1, 9, 5), 1),
+            vb(oid!(1, 3, 6, 1, 9, 5), 2),
+        ]);
+        match w.read(r, &mut out) {
+            Err(Error::NonIncreasingOid { previous, next, .. }) => {
+                assert_eq!(*previous, oid!(1, 3, 6, 1, 9, 5));
+                assert_eq!(*next, vb(oid!(1, 3, 6, 1, 9, 5), 2));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(out, [vb(oid!(1, 3, 6, 1, 9, 5), 1)]);
+        // Across responses: the last OID accepted is the one to go past.
+        let mut w = WalkState::get_bulk(target(), oid!(1, 3, 6, 1, 9), 10);
+        let r = Ok(vec![vb(oid!(1, 3, 6, 1, 9, 7), 1)]);
+        assert_eq!(w.read(r, &mut out).unwrap(), GO_ON);
+        let r = Ok(vec![vb(oid!(1, 3, 6, 1, 9, 6), 1)]);
+        assert!(matches!(
+            w.read(r, &mut out),
+            Err(Error::NonIncreasingOid { .. })
+        ));
+        // The root itself does not follow the root.
+        let mut w = WalkState::get_next(target(), oid!(1, 3, 6, 1, 9));
+        let r = Ok(vec![vb(oid!(1, 3, 6, 1, 9), 1)]);
+        assert!(w.read(r, &mut out).is_err());
+    }
 
     #[test]
     fn a_walk_can_move_between_tasks() {

@@ -21,7 +21,6 @@ mod poller;
 mod profile;
 mod summary;
 mod target;
-mod walk;
 
 pub use error::{Error, InvalidField, InventoryError};
 pub use inventory::{Inventory, MAX_ADDRESSES, MAX_TARGETS_PER_TABLE};

@@ -1,6 +1,7 @@
 use std::fmt;
 use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -14,12 +15,11 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use snmux_engine::{VarBind, Version};
-use snmux_manager::{Engine, Manager};
+use snmux_manager::{Engine, Manager, WalkState};
 
 use crate::Error;
 use crate::pacing::{Breaker, BreakerState, Outcome, Pace, Pacer};
 use crate::target::{Job, Target};
-use crate::walk::{Cursor, Step};
 
 /// Polls a set of [`Target`]s through one [`Engine`] and yields one
 /// [`PollRecord`] per target per round, as a [`Stream`].
@@ -489,26 +489,24 @@ async fn run_job(shared: &Shared, t: &TargetState, job: &Job, tally: &Mutex<Tall
             Err(e) => (Vec::new(), Some(fail(e.map(Box::new)))),
         },
         Job::Walk { root, .. } => {
-            let bulk = t.manager.version() != Version::V1;
-            let mut cursor = Cursor::new(root.clone(), bulk, t.target.options.max_repetitions);
+            let addr = t.target.addr;
+            let mut walk = if t.manager.version() == Version::V1 {
+                WalkState::get_next(addr, root.clone())
+            } else {
+                WalkState::get_bulk(addr, root.clone(), t.target.options.max_repetitions)
+            };
             let mut out = Vec::new();
             loop {
-                let oids = [cursor.last.clone()];
-                let response = if bulk {
-                    let n = cursor.max_repetitions;
-                    request(shared, t, tally, t.manager.get_bulk(0, n, &oids)).await
-                } else {
-                    request(shared, t, tally, t.manager.get_next(&oids)).await
-                };
-                let response = match response {
+                let sent = walk.next_request().send(&t.manager);
+                let response = match request(shared, t, tally, sent).await {
                     Ok(vbs) => Ok(vbs),
                     Err(Some(e)) => Err(e),
                     Err(None) => return (out, Some(fail(None))),
                 };
-                match cursor.read(t.target.addr, response, &mut out) {
-                    Ok(Step::More) => {}
-                    Ok(Step::Done) => return (out, None),
-                    Err(e) => return (out, Some(fail(Some(e)))),
+                match walk.read(response, &mut out) {
+                    Ok(ControlFlow::Continue(())) => {}
+                    Ok(ControlFlow::Break(_)) => return (out, None),
+                    Err(e) => return (out, Some(fail(Some(Box::new(e))))),
                 }
             }
         }
