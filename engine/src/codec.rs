@@ -185,7 +185,20 @@ pub(crate) fn decode_varbinds(
     mut r: Reader<'_>,
     bytes: &Bytes,
 ) -> Result<Vec<VarBind>, DecodeError> {
-    let mut out = Vec::new();
+    // Counted first (headers only), so that the Vec is allocated once, at
+    // its size: a GET of one varbind takes one VarBind, not Vec's four.
+    // Only what could be a varbind counts (a SEQUENCE of at least an OID
+    // and a NULL), and at most 1,024: garbage does not get to reserve more
+    // than it could fill.
+    let mut count = r;
+    let mut n = 0;
+    while n < 1024 {
+        match count.tlv() {
+            Ok(t) if t.tag == TAG_SEQUENCE && t.content.len() >= 5 => n += 1,
+            _ => break,
+        }
+    }
+    let mut out = Vec::with_capacity(n);
     while !r.is_empty() {
         let mut vb = r.expect(TAG_SEQUENCE)?.reader();
         let oid = vb.expect(TAG_OID)?.oid()?;

@@ -5,6 +5,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::future::poll_fn;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -458,7 +459,7 @@ impl Router {
 /// The plain part of a dispatcher: the table of requests and what the
 /// receive path does with it.
 struct Table {
-    map: DashMap<i32, Slot>,
+    map: DashMap<i32, Slot, IdHash>,
     next_id: AtomicU32,
     in_flight: AtomicUsize,
     max_in_flight: usize,
@@ -632,7 +633,7 @@ impl Dispatcher {
         let expect = Expect::Community { version, community };
         let reply = self
             .exchange(target, expect, options, |id, buf| {
-                // Called once: community retransmissions repeat these bytes.
+                // Retransmissions have the same id: the same bytes.
                 *buf = pdu.encode_message(version, &community_bytes, id);
                 Ok(())
             })
@@ -732,11 +733,14 @@ impl Dispatcher {
                 max: shared.max_message_size,
             });
         }
-        let mut datagram = Bytes::from(buf);
+        // The datagram goes to the socket or the outbox, not kept: a
+        // retransmission encodes it again (a pending request holds no
+        // copy, and queueing it costs no clone of a Vec-backed Bytes).
+        let size = buf.len();
         trace!(%target, id = guard.id, "send");
         let start = Instant::now();
         let deadline = start + options.timeout;
-        shared.send(guard.id, &datagram, target, true)?;
+        shared.send(guard.id, Bytes::from(buf), target, true)?;
 
         let refresh = options.refresh.max(Duration::from_millis(1));
         let mut next_send = start + refresh;
@@ -763,13 +767,14 @@ impl Dispatcher {
                         if fresh_ids {
                             id = shared.table.alias(guard.id);
                             guard.aliases.push(id);
-                            let mut buf = Vec::with_capacity(datagram.len());
-                            encode(id, &mut buf)?;
-                            datagram = Bytes::from(buf);
                         }
+                        // The same bytes for a community request (same
+                        // request-id), a new message for SNMPv3.
+                        let mut buf = Vec::with_capacity(size);
+                        encode(id, &mut buf)?;
                         // A failed retransmission is not fatal: the next one,
                         // or the timeout, decides.
-                        if let Err(e) = shared.send(id, &datagram, target, false) {
+                        if let Err(e) = shared.send(id, Bytes::from(buf), target, false) {
                             debug!(%target, id = guard.id, error = %e, "retransmission failed");
                         }
                         retransmissions += 1;
@@ -796,10 +801,10 @@ impl Shared {
     /// # Errors
     ///
     /// The error of a send made here (not `WouldBlock`: that queues).
-    fn send(&self, id: i32, datagram: &Bytes, target: SocketAddr, first: bool) -> io::Result<()> {
+    fn send(&self, id: i32, datagram: Bytes, target: SocketAddr, first: bool) -> io::Result<()> {
         if !self.batching.load(Ordering::Relaxed) && !self.stalled.load(Ordering::Relaxed) {
             // The fast path: sent at once, no waker, no lock.
-            match self.transport.try_send_to(datagram, target) {
+            match self.transport.try_send_to(&datagram, target) {
                 Ok(_) => {
                     if first {
                         inc(&self.table.counters.sent);
@@ -813,7 +818,7 @@ impl Shared {
         {
             let mut outbox = self.outbox.lock().unwrap_or_else(PoisonError::into_inner);
             outbox.datagrams.push(Outgoing {
-                bytes: datagram.clone(),
+                bytes: datagram,
                 target,
             });
             outbox.meta.push(Queued { id, first });
@@ -826,7 +831,7 @@ impl Shared {
 impl Table {
     fn new(max_in_flight: usize) -> Self {
         Self {
-            map: DashMap::new(),
+            map: DashMap::with_hasher(IdHash::default()),
             next_id: AtomicU32::new(rand::random::<u32>()),
             in_flight: AtomicUsize::new(0),
             max_in_flight,
@@ -1227,9 +1232,38 @@ impl Drop for Guard {
     }
 }
 
+/// The hash of the request table's keys: Fibonacci hashing of the id (one
+/// multiplication) instead of SipHash. The table holds only ids this side
+/// chose (consecutive from a random start), so no peer can choose keys that
+/// collide; a peer's id is only ever looked up.
+type IdHash = BuildHasherDefault<IdHasher>;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by i32 keys; a plain fold, for completeness.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_i32(&mut self, id: i32) {
+        // The golden-ratio multiplier spreads consecutive ids over the high
+        // bits (which pick the shard and the control byte) and keeps them
+        // apart in the low bits (which pick the bucket).
+        self.0 = u64::from(id as u32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 /// Request-ids completed recently, to count duplicates apart.
 struct RecentIds {
-    set: HashSet<i32>,
+    set: HashSet<i32, IdHash>,
     order: VecDeque<i32>,
     cap: usize,
 }
@@ -1237,7 +1271,7 @@ struct RecentIds {
 impl RecentIds {
     fn new(cap: usize) -> Self {
         Self {
-            set: HashSet::with_capacity(cap),
+            set: HashSet::with_capacity_and_hasher(cap, IdHash::default()),
             order: VecDeque::with_capacity(cap),
             cap,
         }

@@ -267,6 +267,14 @@ impl Transport for UdpTransport {
 
     /// On Linux, `recvmmsg`: every datagram waiting, up to the spare slots,
     /// in one system call.
+    ///
+    /// A call that fills fewer slots than it had emptied the socket's queue:
+    /// the readiness is cleared then, so that the next call waits for the
+    /// next datagram instead of making a `recvmmsg` that would only say
+    /// `EAGAIN` (one system call fewer per wake-up, the one that matters
+    /// with one request in flight). No wake-up is lost: a datagram that
+    /// arrives later raises a new (edge-triggered) event, and tokio clears
+    /// only the readiness of the event this call saw.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     fn poll_recv_batch(
         &self,
@@ -280,7 +288,15 @@ impl Transport for UdpTransport {
             }) {
                 // `try_io` cleared the readiness: poll it again.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                r => return Poll::Ready(r),
+                Ok((n, drained)) => {
+                    if drained {
+                        let _ = self.socket.try_io(tokio::io::Interest::READABLE, || {
+                            Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                        });
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }
@@ -328,7 +344,10 @@ mod mmsg {
     pub(super) const MAX: usize = 64;
 
     /// Reads the waiting datagrams into the spare slots of `batch`.
-    pub(super) fn recv(socket: &UdpSocket, batch: &mut RecvBatch) -> io::Result<usize> {
+    /// Receives into the spare slots of `batch`; returns how many datagrams
+    /// it kept, and whether the socket's queue was drained (the kernel
+    /// filled fewer slots than offered).
+    pub(super) fn recv(socket: &UdpSocket, batch: &mut RecvBatch) -> io::Result<(usize, bool)> {
         let mut received = [(0usize, None::<SocketAddr>); MAX];
         let n = {
             let mut slots = batch.spare_slots_mut().take(MAX);
@@ -336,7 +355,7 @@ mod mmsg {
                 std::array::from_fn(|_| [IoSliceMut::new(slots.next().unwrap_or_default())]);
             let spare = slices.iter().take_while(|s| !s[0].is_empty()).count();
             if spare == 0 {
-                return Ok(0);
+                return Ok((0, false));
             }
             let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(spare, None);
             let results = nix::sys::socket::recvmmsg(
@@ -352,8 +371,9 @@ mod mmsg {
                 *out = (r.bytes, r.address.as_ref().and_then(socket_addr));
                 n += 1;
             }
-            n
+            (n, spare)
         };
+        let (n, offered) = n;
         let mut pushed = 0;
         for &(len, from) in &received[..n] {
             // A datagram without an IP source cannot be answered, nor
@@ -370,7 +390,7 @@ mod mmsg {
                 "datagrams without an IP source address",
             ));
         }
-        Ok(pushed)
+        Ok((pushed, n < offered))
     }
 
     /// Sends a prefix of `datagrams`: up to [`MAX`], and up to the first

@@ -209,6 +209,46 @@ async fn a_batch_receives_the_waiting_datagrams_in_order() {
     assert!(batches >= 3, "4 slots: at least 3 batches, got {batches}");
 }
 
+/// A batch that drains the socket clears its readiness (no `recvmmsg`
+/// that only says EAGAIN); datagrams that come afterwards still wake the
+/// next call, on a current-thread runtime (the I/O driver runs only when
+/// the task waits) as on a multi-thread one.
+#[tokio::test]
+async fn a_drained_socket_still_wakes_for_the_next_datagram() {
+    drained_then_woken().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drained_socket_still_wakes_for_the_next_datagram_multi_thread() {
+    drained_then_woken().await;
+}
+
+async fn drained_then_woken() {
+    let a = bind("127.0.0.1:0").expect("bind a");
+    let b = bind("127.0.0.1:0").expect("bind b");
+    let (a_addr, b_addr) = (a.local_addr().expect("a"), b.local_addr().expect("b"));
+    let mut batch = RecvBatch::new(8, 64);
+    for round in 0..50u8 {
+        // One, then several: fewer than the slots each time, so each call
+        // drains the socket.
+        let k = 1 + usize::from(round % 5);
+        for i in 0..k {
+            a.send_to(&[round, i as u8], b_addr).await.expect("send");
+        }
+        let (got, _) = recv_batches(&b, &mut batch, k).await;
+        let want: Vec<_> = (0..k).map(|i| (vec![round, i as u8], a_addr)).collect();
+        assert_eq!(got, want, "round {round}");
+    }
+    // A datagram sent while the receiver waits (readiness cleared) wakes it.
+    let receiver = async { recv_batches(&b, &mut batch, 1).await.0 };
+    let sender = async {
+        tokio::task::yield_now().await;
+        a.send_to(b"late", b_addr).await.expect("send");
+    };
+    let (got, ()) = tokio::join!(receiver, sender);
+    assert_eq!(got, vec![(b"late".to_vec(), a_addr)]);
+}
+
 /// A datagram longer than a slot is truncated to it, as `recv_from`
 /// truncates to its buffer.
 #[tokio::test]
