@@ -69,6 +69,7 @@ mod measure;
 mod mib;
 mod netsnmp;
 mod peer;
+mod poll;
 mod raw;
 mod report;
 mod responder;
@@ -99,6 +100,9 @@ enum Command {
     Pending(PendingArgs),
     /// Prints the table of a run from the JSON lines of its client runs.
     Report(ReportArgs),
+    /// One round of an inventory's targets (as `snmux poll` reads it)
+    /// through a peer of `snmux poll`: for `benches/poll.sh`.
+    Poll(poll::PollArgs),
 }
 
 /// The ports a responder serves.
@@ -301,6 +305,7 @@ fn main() -> ExitCode {
         Command::Responder(args) => responder::serve(&args),
         Command::Silent(args) => responder::silent(&args),
         Command::Report(args) => report::print(&args.file),
+        Command::Poll(args) => poll::run(&args),
         Command::Get(args) => run::client(&args.common.clone(), run::Workload::Get(args)),
         Command::GetManyTargets(args) => {
             let get = GetArgs {
