@@ -234,7 +234,9 @@ impl Chain for [u32; 5] {
         sha1::compress(self, std::slice::from_ref(GenericArray::from_slice(block)));
     }
     fn output(&self, out: &mut [u8]) {
-        words_out(self.iter().flat_map(|w| w.to_be_bytes()), out);
+        for (chunk, w) in out.chunks_mut(std::mem::size_of_val(&self[0])).zip(self) {
+            chunk.copy_from_slice(&w.to_be_bytes()[..chunk.len()]);
+        }
     }
 }
 
@@ -244,7 +246,9 @@ impl Chain for [u32; 8] {
         sha2::compress256(self, std::slice::from_ref(GenericArray::from_slice(block)));
     }
     fn output(&self, out: &mut [u8]) {
-        words_out(self.iter().flat_map(|w| w.to_be_bytes()), out);
+        for (chunk, w) in out.chunks_mut(std::mem::size_of_val(&self[0])).zip(self) {
+            chunk.copy_from_slice(&w.to_be_bytes()[..chunk.len()]);
+        }
     }
 }
 
@@ -254,13 +258,9 @@ impl Chain for [u64; 8] {
         sha2::compress512(self, std::slice::from_ref(GenericArray::from_slice(block)));
     }
     fn output(&self, out: &mut [u8]) {
-        words_out(self.iter().flat_map(|w| w.to_be_bytes()), out);
-    }
-}
-
-fn words_out(bytes: impl Iterator<Item = u8>, out: &mut [u8]) {
-    for (o, b) in out.iter_mut().zip(bytes) {
-        *o = b;
+        for (chunk, w) in out.chunks_mut(std::mem::size_of_val(&self[0])).zip(self) {
+            chunk.copy_from_slice(&w.to_be_bytes()[..chunk.len()]);
+        }
     }
 }
 
@@ -269,23 +269,28 @@ const MAX_BLOCK: usize = 128;
 
 /// A hash in progress from a chaining state: buffers partial blocks and
 /// pads at the end (FIPS 180-4 §5.1: 0x80, zeros, the length in bits in
-/// the last 8 bytes of the block, or 16 for SHA-384/512). Zeroized on drop.
+/// the last 8 bytes of the block, or 16 for SHA-384/512). The state is
+/// zeroized on drop, and so is the buffer when it held something secret
+/// (the outer hash's input is the inner digest; the inner hash's is the
+/// message, which travels in the clear).
 struct Stream<C: Chain> {
     state: C,
     buf: [u8; MAX_BLOCK],
     buf_len: usize,
     /// Bytes hashed so far, the first block included.
     total: u64,
+    secret_input: bool,
 }
 
 impl<C: Chain> Stream<C> {
     /// Resumes after one block (the HMAC pad) that made `state`.
-    fn after_one_block(state: C) -> Self {
+    fn after_one_block(state: C, secret_input: bool) -> Self {
         Stream {
             state,
             buf: [0; MAX_BLOCK],
             buf_len: 0,
             total: C::BLOCK as u64,
+            secret_input,
         }
     }
 
@@ -333,7 +338,9 @@ impl<C: Chain> Stream<C> {
 impl<C: Chain> Drop for Stream<C> {
     fn drop(&mut self) {
         self.state.zeroize();
-        self.buf.zeroize();
+        if self.secret_input {
+            self.buf[..C::BLOCK].zeroize();
+        }
     }
 }
 
@@ -360,20 +367,34 @@ fn pads<C: Chain>(iv: C, key: &[u8]) -> (C, C) {
 }
 
 /// HMAC from precomputed pad states: `H(outer || H(inner || parts))`.
-fn hmac_from<C: Chain>(inner: C, outer: C, len: usize, parts: &[&[u8]]) -> Secret {
-    let mut stream = Stream::after_one_block(inner);
+fn hmac_from<C: Chain>(inner: C, outer: C, len: usize, parts: &[&[u8]]) -> MacOut {
+    let mut stream = Stream::after_one_block(inner, false);
     for part in parts {
         stream.update(part);
     }
     let mut inner_digest = [0u8; SECRET_CAP];
     stream.finish(&mut inner_digest[..len]);
-    let mut stream = Stream::after_one_block(outer);
+    let mut stream = Stream::after_one_block(outer, true);
     stream.update(&inner_digest[..len]);
-    inner_digest.zeroize();
-    let mut out = Secret::empty();
-    out.len = len;
+    inner_digest[..len].zeroize();
+    let mut out = MacOut {
+        buf: [0; SECRET_CAP],
+        len,
+    };
     stream.finish(&mut out.buf[..len]);
     out
+}
+
+/// An HMAC's output: public (it travels in the message), so not zeroized.
+pub(crate) struct MacOut {
+    buf: [u8; SECRET_CAP],
+    len: usize,
+}
+
+impl MacOut {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
 }
 
 impl HmacKey {
@@ -420,9 +441,17 @@ impl HmacKey {
     }
 
     /// The full (untruncated) `HMAC(key, parts[0] || parts[1] || …)`.
-    pub(crate) fn mac(&self, parts: &[&[u8]]) -> Secret {
+    pub(crate) fn mac(&self, parts: &[&[u8]]) -> MacOut {
         match self {
-            HmacKey::Md5(key) => hmac_with::<Hmac<Md5>>(key.as_slice(), parts),
+            HmacKey::Md5(key) => {
+                let mac = hmac_with::<Hmac<Md5>>(key.as_slice(), parts);
+                let mut out = MacOut {
+                    buf: [0; SECRET_CAP],
+                    len: mac.len(),
+                };
+                out.buf[..mac.len()].copy_from_slice(mac.as_slice());
+                out
+            }
             HmacKey::Sha1 { inner, outer } => hmac_from(*inner, *outer, 20, parts),
             HmacKey::Sha256 { inner, outer, len } => hmac_from(*inner, *outer, *len, parts),
             HmacKey::Sha512 { inner, outer, len } => hmac_from(*inner, *outer, *len, parts),
