@@ -8,14 +8,12 @@ mod support;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use snmux::poll::PduProfile;
 
-use support::{NetSnmpVarBind, net_snmp_walk};
+use support::{NetSnmpVarBind, SimProcess, net_snmp_walk};
 
 const PDUS: usize = 1000;
 /// The impaired PDUs' extra delay per response, and loss rate.
@@ -36,67 +34,22 @@ struct SimAgent {
     impaired: bool,
 }
 
-/// A running `snmux sim`, killed when dropped.
-struct SimProcess {
-    child: Child,
-    agents: Vec<SimAgent>,
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl SimProcess {
-    /// Starts `snmux sim --json ARGS` and waits for its ready line.
-    fn start(args: &[&str]) -> SimProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_snmux"))
-            .arg("sim")
-            .arg("--json")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start snmux sim");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut sim = SimProcess {
-            child,
-            agents: Vec::new(),
-        };
-        loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(120))
-                .expect("snmux sim prints its agents and a ready line");
-            let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
-            if v["ready"] == true {
-                return sim;
-            }
-            sim.agents.push(SimAgent {
-                name: v["agent"].as_str().expect("agent").to_owned(),
-                addr: v["addr"].as_str().expect("addr").to_owned(),
-                profile: v["profile"].as_str().unwrap_or_default().to_owned(),
-                impaired: v["impaired"] == true,
-            });
+impl SimAgent {
+    fn of(v: &serde_json::Value) -> SimAgent {
+        SimAgent {
+            name: v["agent"].as_str().expect("agent").to_owned(),
+            addr: v["addr"].as_str().expect("addr").to_owned(),
+            profile: v["profile"].as_str().unwrap_or_default().to_owned(),
+            impaired: v["impaired"] == true,
         }
     }
 }
 
 /// What net-snmp reads from one PDU of each profile: the walk of every
 /// column `snmux poll` walks for it.
-fn reference(sim: &SimProcess) -> HashMap<String, Vec<Vec<NetSnmpVarBind>>> {
+fn reference(agents: &[SimAgent]) -> HashMap<String, Vec<Vec<NetSnmpVarBind>>> {
     let mut want = HashMap::new();
-    for agent in sim.agents.iter().filter(|a| !a.impaired) {
+    for agent in agents.iter().filter(|a| !a.impaired) {
         if want.contains_key(&agent.profile) {
             continue;
         }
@@ -117,9 +70,9 @@ fn reference(sim: &SimProcess) -> HashMap<String, Vec<Vec<NetSnmpVarBind>>> {
 }
 
 /// An inventory with one target per agent, named as the sim names it.
-fn inventory(sim: &SimProcess) -> String {
+fn inventory(agents: &[SimAgent]) -> String {
     let mut text = String::from("[defaults]\ncommunity = \"public\"\n");
-    for a in &sim.agents {
+    for a in agents {
         let (host, port) = a.addr.rsplit_once(':').expect("host:port");
         let _ = write!(
             text,
@@ -151,15 +104,16 @@ fn a_thousand_pdus_some_slow_and_lossy() {
         "--seed",
         "7",
     ]);
-    assert_eq!(sim.agents.len(), PDUS);
-    let impaired: Vec<&SimAgent> = sim.agents.iter().filter(|a| a.impaired).collect();
+    let agents: Vec<SimAgent> = sim.agents.iter().map(SimAgent::of).collect();
+    assert_eq!(agents.len(), PDUS);
+    let impaired: Vec<&SimAgent> = agents.iter().filter(|a| a.impaired).collect();
     assert!(impaired.len() > PDUS / 20, "{} impaired", impaired.len());
-    let want = reference(&sim);
+    let want = reference(&agents);
     assert_eq!(want.len(), PduProfile::ALL.len());
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pdus.toml");
-    std::fs::write(&path, inventory(&sim)).unwrap();
+    std::fs::write(&path, inventory(&agents)).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_snmux"))
         .args([
             "poll",
@@ -188,8 +142,7 @@ fn a_thousand_pdus_some_slow_and_lossy() {
     );
     assert_eq!(summary["timeouts"], 0, "{summary}");
 
-    let by_name: HashMap<&str, &SimAgent> =
-        sim.agents.iter().map(|a| (a.name.as_str(), a)).collect();
+    let by_name: HashMap<&str, &SimAgent> = agents.iter().map(|a| (a.name.as_str(), a)).collect();
     let (mut healthy_max_elapsed, mut impaired_retransmissions) = (0.0f64, 0);
     let mut healthy_max_latency = 0.0f64;
     for record in &lines[..PDUS] {

@@ -4,79 +4,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use snmux::sim::Recording;
 use snmux::{Oid, Value};
 
-use support::{NetSnmpVarBind, net_snmp, net_snmp_error, parse_net_snmp_output};
-
-/// A running `snmux sim`, killed when dropped.
-struct SimProcess {
-    child: Child,
-    /// The agent lines of `--json`.
-    agents: Vec<serde_json::Value>,
-}
-
-impl SimProcess {
-    /// Starts `snmux sim --json ARGS` and reads its lines up to the ready
-    /// line.
-    fn start(args: &[&str]) -> SimProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_snmux"))
-            .arg("sim")
-            .arg("--json")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run snmux sim");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut agents = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.expect("read snmux sim's stdout");
-            let v: serde_json::Value =
-                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-            if v["ready"] == true {
-                assert_eq!(v["agents"].as_u64(), Some(agents.len() as u64));
-                return SimProcess { child, agents };
-            }
-            agents.push(v);
-        }
-        let mut stderr = String::new();
-        let _ = child
-            .stderr
-            .take()
-            .map(|mut e| e.read_to_string(&mut stderr));
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("snmux sim ended before it was ready: {stderr}");
-    }
-
-    /// The agent named `name`: (address for net-snmp, community).
-    fn agent(&self, name: &str) -> (String, String) {
-        let a = self
-            .agents
-            .iter()
-            .find(|a| a["agent"] == name)
-            .unwrap_or_else(|| panic!("no agent {name} in {:?}", self.agents));
-        (
-            a["addr"].as_str().unwrap().to_owned(),
-            a["community"].as_str().unwrap().to_owned(),
-        )
-    }
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{NetSnmpVarBind, SimProcess, net_snmp, net_snmp_error, parse_net_snmp_output};
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sim/data")

@@ -29,10 +29,11 @@
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -824,4 +825,82 @@ pub fn net_snmp_error(cmd: &str, args: &[&str]) -> (String, Option<String>) {
         .find_map(|l| l.strip_prefix("Failed object: "))
         .map(|o| o.trim().trim_start_matches('.').to_owned());
     (reason.to_owned(), failed)
+}
+
+/// A running `snmux sim --json` (this package's own binary), killed when
+/// dropped. Its stderr goes to the test's.
+pub struct SimProcess {
+    child: Child,
+    /// The agent lines of `--json`, as printed (`agent`, `addr`,
+    /// `community`, `profile`, `impaired`, ...).
+    pub agents: Vec<serde_json::Value>,
+}
+
+impl SimProcess {
+    /// Starts `snmux sim --json ARGS` and reads its lines up to the ready
+    /// line (waiting at most 120 s), whose agent count must match.
+    pub fn start(args: &[&str]) -> SimProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_snmux"))
+            .arg("sim")
+            .arg("--json")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start snmux sim");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Killed by its drop if a line is missing or wrong.
+        let mut sim = SimProcess {
+            child,
+            agents: Vec::new(),
+        };
+        loop {
+            let line = match rx.recv_timeout(Duration::from_secs(120)) {
+                Ok(line) => line,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("snmux sim printed no ready line in 120 s")
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("snmux sim ended before it was ready (its stderr is above)")
+                }
+            };
+            let v: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            if v["ready"] == true {
+                assert_eq!(v["agents"].as_u64(), Some(sim.agents.len() as u64));
+                return sim;
+            }
+            sim.agents.push(v);
+        }
+    }
+
+    /// The agent named `name`: (address for net-snmp, community).
+    pub fn agent(&self, name: &str) -> (String, String) {
+        let a = self
+            .agents
+            .iter()
+            .find(|a| a["agent"] == name)
+            .unwrap_or_else(|| panic!("no agent {name} in {:?}", self.agents));
+        (
+            a["addr"].as_str().unwrap().to_owned(),
+            a["community"].as_str().unwrap().to_owned(),
+        )
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
