@@ -19,6 +19,16 @@ fn data_dir() -> PathBuf {
 
 const UPS: &str = "UPS/apc-smart-ups";
 
+/// `snmux sim` serving the recordings of `sim/data` on one loopback port.
+fn recording_sim() -> SimProcess {
+    SimProcess::start(&[
+        "--snmprec",
+        data_dir().to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+}
+
 fn recorded() -> Vec<(Oid, Value)> {
     Recording::load(data_dir().join("UPS/apc-smart-ups.snmprec"), UPS)
         .expect("the fixture loads")
@@ -71,12 +81,7 @@ fn tool(cmd: &str, args: &[&str]) -> Vec<NetSnmpVarBind> {
 
 #[test]
 fn snmpbulkwalk_and_snmpwalk_v1_return_every_recorded_object() {
-    let sim = SimProcess::start(&[
-        "--snmprec",
-        data_dir().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let sim = recording_sim();
     let (addr, community) = sim.agent(UPS);
     assert_eq!(community, UPS, "named as snmpsim names it");
     let want = recorded();
@@ -116,12 +121,7 @@ fn snmpbulkwalk_and_snmpwalk_v1_return_every_recorded_object() {
 
 #[test]
 fn snmpget_returns_every_recorded_value() {
-    let sim = SimProcess::start(&[
-        "--snmprec",
-        data_dir().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let sim = recording_sim();
     let (addr, community) = sim.agent(UPS);
     let want = recorded();
     for chunk in want.chunks(20) {
@@ -182,12 +182,7 @@ fn snmpget_returns_every_recorded_value() {
 
 #[test]
 fn snmpset_writable_not_writable_wrong_type() {
-    let sim = SimProcess::start(&[
-        "--snmprec",
-        data_dir().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let sim = recording_sim();
     let (addr, community) = sim.agent(UPS);
     let contact = "1.3.6.1.2.1.1.4.0";
     let set = tool(
@@ -363,12 +358,7 @@ fn the_built_in_set_and_one_port_per_agent() {
 
 #[test]
 fn garbage_and_wrong_communities_get_no_answer_and_do_not_stop_it() {
-    let sim = SimProcess::start(&[
-        "--snmprec",
-        data_dir().to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let sim = recording_sim();
     let (addr, community) = sim.agent(UPS);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
