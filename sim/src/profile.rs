@@ -542,6 +542,28 @@ pub(crate) struct Column {
     pub(crate) write: Write,
 }
 
+impl Column {
+    /// A column that SET answers notWritable for, instance `oid ++ index(n)`.
+    const fn read_only(oid: &'static [u32], read: Read) -> Self {
+        Self::writable(oid, read, Write::ReadOnly)
+    }
+
+    /// A column that SET acts on as `write` says, instance `oid ++ index(n)`.
+    const fn writable(oid: &'static [u32], read: Read, write: Write) -> Self {
+        Self {
+            oid,
+            suffix: &[],
+            read,
+            write,
+        }
+    }
+
+    /// The same column with instance `oid ++ index(n) ++ suffix`.
+    const fn with_suffix(self, suffix: &'static [u32]) -> Self {
+        Self { suffix, ..self }
+    }
+}
+
 /// What reading a column returns.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Read {
@@ -634,6 +656,24 @@ pub(crate) enum ScalarRead {
 }
 
 impl Read {
+    /// A reading times `scale`, rounded, as Gauge32.
+    const fn measured_gauge(quantity: Quantity, scale: f64) -> Self {
+        Read::Measure {
+            quantity,
+            scale,
+            gauge: true,
+        }
+    }
+
+    /// A reading times `scale`, rounded, as INTEGER.
+    const fn measured_integer(quantity: Quantity, scale: f64) -> Self {
+        Read::Measure {
+            quantity,
+            scale,
+            gauge: false,
+        }
+    }
+
     /// The value of this column for outlet `n` (settled at `now`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn value(
@@ -716,23 +756,15 @@ const APC_MASTERSWITCH: Spec = Spec {
     columns: &[
         // sPDUOutletControlIndex, sPDUOutletPending, sPDUOutletCtl,
         // sPDUOutletCtlName.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 4, 4, 2, 1, 1],
-            suffix: &[],
-            read: Read::Number,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 4, 4, 2, 1, 2],
-            suffix: &[],
-            read: Read::Pending { yes: 1, no: 2 },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 4, 4, 2, 1, 3],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 2)),
-            write: Write::Command(&[
+        Column::read_only(&[1, 3, 6, 1, 4, 1, 318, 1, 1, 4, 4, 2, 1, 1], Read::Number),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 4, 4, 2, 1, 2],
+            Read::Pending { yes: 1, no: 2 },
+        ),
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 4, 4, 2, 1, 3],
+            Read::State(StateMap::on_off(1, 2)),
+            Write::Command(&[
                 (1, Action::On),
                 (2, Action::Off),
                 (3, Action::Reboot),
@@ -740,13 +772,8 @@ const APC_MASTERSWITCH: Spec = Spec {
                 (6, Action::DelayedOff),
                 (7, Action::DelayedReboot),
             ]),
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 4, 4, 2, 1, 4],
-            suffix: &[],
-            read: Read::Name,
-            write: Write::ReadOnly,
-        },
+        ),
+        Column::read_only(&[1, 3, 6, 1, 4, 1, 318, 1, 1, 4, 4, 2, 1, 4], Read::Name),
     ],
     scalars: &[],
     can_cycle: true,
@@ -760,23 +787,18 @@ const APC_RPDU: Spec = Spec {
     index: Index::Flat(&[]),
     columns: &[
         // rPDUOutletControlIndex, …OutletName, …OutletCommand.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 3, 1, 1, 1],
-            suffix: &[],
-            read: Read::Number,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 3, 1, 1, 2],
-            suffix: &[],
-            read: Read::Name,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 3, 1, 1, 4],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 2)),
-            write: Write::Command(&[
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 3, 1, 1, 1],
+            Read::Number,
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 3, 1, 1, 2],
+            Read::Name,
+        ),
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 3, 1, 1, 4],
+            Read::State(StateMap::on_off(1, 2)),
+            Write::Command(&[
                 (1, Action::On),
                 (2, Action::Off),
                 (3, Action::Reboot),
@@ -785,43 +807,29 @@ const APC_RPDU: Spec = Spec {
                 (6, Action::DelayedReboot),
                 (7, Action::Cancel),
             ]),
-        },
+        ),
         // rPDUOutletStatusIndex, …OutletName, …OutletState,
         // …CommandPending, …Load (tenths of A).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 1],
-            suffix: &[],
-            read: Read::Number,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 2],
-            suffix: &[],
-            read: Read::Name,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 4],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 2)),
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 5],
-            suffix: &[],
-            read: Read::Pending { yes: 1, no: 2 },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 7],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::Current,
-                scale: 10.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 1],
+            Read::Number,
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 2],
+            Read::Name,
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 4],
+            Read::State(StateMap::on_off(1, 2)),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 5],
+            Read::Pending { yes: 1, no: 2 },
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 12, 3, 5, 1, 1, 7],
+            Read::measured_gauge(Quantity::Current, 10.0),
+        ),
     ],
     scalars: &[],
     can_cycle: true,
@@ -835,36 +843,27 @@ const APC_RPDU2: Spec = Spec {
     index: Index::Flat(&[]),
     columns: &[
         // rPDU2OutletSwitchedStatusIndex, …Name, …State (off(1), on(2)).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 3, 1, 1],
-            suffix: &[],
-            read: Read::Number,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 3, 1, 3],
-            suffix: &[],
-            read: Read::Name,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 3, 1, 5],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(2, 1)),
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 3, 1, 1],
+            Read::Number,
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 3, 1, 3],
+            Read::Name,
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 3, 1, 5],
+            Read::State(StateMap::on_off(2, 1)),
+        ),
         // rPDU2OutletSwitchedControlIndex, …Command.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 4, 1, 1],
-            suffix: &[],
-            read: Read::Number,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 4, 1, 5],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 2)),
-            write: Write::Command(&[
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 4, 1, 1],
+            Read::Number,
+        ),
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 2, 4, 1, 5],
+            Read::State(StateMap::on_off(1, 2)),
+            Write::Command(&[
                 (1, Action::On),
                 (2, Action::Off),
                 (3, Action::Reboot),
@@ -873,28 +872,16 @@ const APC_RPDU2: Spec = Spec {
                 (7, Action::DelayedReboot),
                 (8, Action::Cancel),
             ]),
-        },
+        ),
         // rPDU2OutletMeteredStatusCurrent (tenths of A), …Power (W).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 4, 3, 1, 6],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::Current,
-                scale: 10.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 4, 3, 1, 7],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::ActivePower,
-                scale: 1.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 4, 3, 1, 6],
+            Read::measured_gauge(Quantity::Current, 10.0),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 9, 4, 3, 1, 7],
+            Read::measured_gauge(Quantity::ActivePower, 1.0),
+        ),
     ],
     scalars: &[
         // rPDU2PhaseStatusCurrent.1 (tenths of A), rPDU2PhaseStatusVoltage.1 (V).
@@ -927,108 +914,53 @@ const RARITAN_PX2: Spec = Spec {
     index: Index::Flat(&[1]),
     columns: &[
         // switchingOperation: off(0), on(1), cycle(2); reads 1 on, 0 off.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 13742, 6, 4, 1, 2, 1, 2],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 0)),
-            write: Write::Command(&[(0, Action::Off), (1, Action::On), (2, Action::Reboot)]),
-        },
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 13742, 6, 4, 1, 2, 1, 2],
+            Read::State(StateMap::on_off(1, 0)),
+            Write::Command(&[(0, Action::Off), (1, Action::On), (2, Action::Reboot)]),
+        ),
         // outletSwitchingState: on(7), off(8).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 13742, 6, 4, 1, 2, 1, 3],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(7, 8)),
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 13742, 6, 4, 1, 2, 1, 3],
+            Read::State(StateMap::on_off(7, 8)),
+        ),
         // outletSwitchingTimeStamp.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 13742, 6, 4, 1, 2, 1, 4],
-            suffix: &[],
-            read: Read::SwitchedAt,
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 13742, 6, 4, 1, 2, 1, 4],
+            Read::SwitchedAt,
+        ),
         // measurementsOutletSensorValue.1.N.{1,4,5,6,7} and
         // outletSensorDecimalDigits.1.N.{1,4,5,6,7}.
-        Column {
-            oid: RARITAN_MEASUREMENT,
-            suffix: &[1],
-            read: Read::Measure {
-                quantity: Quantity::Current,
-                scale: 1000.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: RARITAN_MEASUREMENT,
-            suffix: &[4],
-            read: Read::Measure {
-                quantity: Quantity::Voltage,
-                scale: 1.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: RARITAN_MEASUREMENT,
-            suffix: &[5],
-            read: Read::Measure {
-                quantity: Quantity::ActivePower,
-                scale: 1.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: RARITAN_MEASUREMENT,
-            suffix: &[6],
-            read: Read::Measure {
-                quantity: Quantity::ApparentPower,
-                scale: 1.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: RARITAN_MEASUREMENT,
-            suffix: &[7],
-            read: Read::Measure {
-                quantity: Quantity::PowerFactor,
-                scale: 100.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: RARITAN_DIGITS,
-            suffix: &[1],
-            read: Read::Gauge(3),
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: RARITAN_DIGITS,
-            suffix: &[4],
-            read: Read::Gauge(0),
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: RARITAN_DIGITS,
-            suffix: &[5],
-            read: Read::Gauge(0),
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: RARITAN_DIGITS,
-            suffix: &[6],
-            read: Read::Gauge(0),
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: RARITAN_DIGITS,
-            suffix: &[7],
-            read: Read::Gauge(2),
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            RARITAN_MEASUREMENT,
+            Read::measured_gauge(Quantity::Current, 1000.0),
+        )
+        .with_suffix(&[1]),
+        Column::read_only(
+            RARITAN_MEASUREMENT,
+            Read::measured_gauge(Quantity::Voltage, 1.0),
+        )
+        .with_suffix(&[4]),
+        Column::read_only(
+            RARITAN_MEASUREMENT,
+            Read::measured_gauge(Quantity::ActivePower, 1.0),
+        )
+        .with_suffix(&[5]),
+        Column::read_only(
+            RARITAN_MEASUREMENT,
+            Read::measured_gauge(Quantity::ApparentPower, 1.0),
+        )
+        .with_suffix(&[6]),
+        Column::read_only(
+            RARITAN_MEASUREMENT,
+            Read::measured_gauge(Quantity::PowerFactor, 100.0),
+        )
+        .with_suffix(&[7]),
+        Column::read_only(RARITAN_DIGITS, Read::Gauge(3)).with_suffix(&[1]),
+        Column::read_only(RARITAN_DIGITS, Read::Gauge(0)).with_suffix(&[4]),
+        Column::read_only(RARITAN_DIGITS, Read::Gauge(0)).with_suffix(&[5]),
+        Column::read_only(RARITAN_DIGITS, Read::Gauge(0)).with_suffix(&[6]),
+        Column::read_only(RARITAN_DIGITS, Read::Gauge(2)).with_suffix(&[7]),
     ],
     scalars: &[],
     can_cycle: true,
@@ -1042,69 +974,46 @@ const SENTRY3: Spec = Spec {
     index: Index::Grouped(&[1]),
     columns: &[
         // outletStatus: off(0), on(1).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 5],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 0)),
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 5],
+            Read::State(StateMap::on_off(1, 0)),
+        ),
         // outletLoadValue: hundredths of A.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 7],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::Current,
-                scale: 100.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 7],
+            Read::measured_integer(Quantity::Current, 100.0),
+        ),
         // outletControlState: off(4), on(5), reboot(8).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 10],
-            suffix: &[],
-            read: Read::State(StateMap {
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 10],
+            Read::State(StateMap {
                 on: 5,
                 off: 4,
                 pending_off: None,
                 pending_on: None,
                 rebooting: Some(8),
             }),
-            write: Write::ReadOnly,
-        },
+        ),
         // outletControlAction: none(0), on(1), off(2), reboot(3); reads none.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 11],
-            suffix: &[],
-            read: Read::Integer(0),
-            write: Write::Command(&[
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 11],
+            Read::Integer(0),
+            Write::Command(&[
                 (0, Action::Nothing),
                 (1, Action::On),
                 (2, Action::Off),
                 (3, Action::Reboot),
             ]),
-        },
+        ),
         // outletVoltage: tenths of V; outletPower: W.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 13],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::Voltage,
-                scale: 10.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 14],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::ActivePower,
-                scale: 1.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 13],
+            Read::measured_integer(Quantity::Voltage, 10.0),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 3, 2, 3, 1, 14],
+            Read::measured_integer(Quantity::ActivePower, 1.0),
+        ),
     ],
     scalars: &[],
     can_cycle: true,
@@ -1118,68 +1027,39 @@ const SENTRY4: Spec = Spec {
     index: Index::Grouped(&[1]),
     columns: &[
         // st4OutletState: unknown(0), on(1), off(2).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 1],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 2)),
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 1],
+            Read::State(StateMap::on_off(1, 2)),
+        ),
         // st4OutletCurrent (hundredths of A), …Voltage (tenths of V),
         // …ActivePower (W), …ApparentPower (VA).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 3],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::Current,
-                scale: 100.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 6],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::Voltage,
-                scale: 10.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 7],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::ActivePower,
-                scale: 1.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 9],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::ApparentPower,
-                scale: 1.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 3],
+            Read::measured_integer(Quantity::Current, 100.0),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 6],
+            Read::measured_integer(Quantity::Voltage, 10.0),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 7],
+            Read::measured_integer(Quantity::ActivePower, 1.0),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 3, 1, 9],
+            Read::measured_integer(Quantity::ApparentPower, 1.0),
+        ),
         // st4OutletControlState: off(10), on(11).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 5, 1, 1],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(11, 10)),
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 5, 1, 1],
+            Read::State(StateMap::on_off(11, 10)),
+        ),
         // st4OutletControlAction: none(0), on(1), off(2), reboot(3),
         // queueOn(4), queueOff(5), queueReboot(6); reads none.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 5, 1, 2],
-            suffix: &[],
-            read: Read::Integer(0),
-            write: Write::Command(&[
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 1718, 4, 1, 8, 5, 1, 2],
+            Read::Integer(0),
+            Write::Command(&[
                 (0, Action::Nothing),
                 (1, Action::On),
                 (2, Action::Off),
@@ -1188,7 +1068,7 @@ const SENTRY4: Spec = Spec {
                 (5, Action::DelayedOff),
                 (6, Action::DelayedReboot),
             ]),
-        },
+        ),
     ],
     scalars: &[],
     can_cycle: true,
@@ -1202,92 +1082,59 @@ const EATON_EPDU: Spec = Spec {
     index: Index::Flat(&[0]),
     columns: &[
         // outletVoltage (mV), outletCurrent (mA), outletVA, outletWatts.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 3, 1, 2],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::Voltage,
-                scale: 1000.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 4, 1, 3],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::Current,
-                scale: 1000.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 5, 1, 2],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::ApparentPower,
-                scale: 1.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 5, 1, 3],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::ActivePower,
-                scale: 1.0,
-                gauge: false,
-            },
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 3, 1, 2],
+            Read::measured_integer(Quantity::Voltage, 1000.0),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 4, 1, 3],
+            Read::measured_integer(Quantity::Current, 1000.0),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 5, 1, 2],
+            Read::measured_integer(Quantity::ApparentPower, 1.0),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 5, 1, 3],
+            Read::measured_integer(Quantity::ActivePower, 1.0),
+        ),
         // outletControlStatus: off(0), on(1), pendingOff(2), pendingOn(3).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 2],
-            suffix: &[],
-            read: Read::State(StateMap {
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 2],
+            Read::State(StateMap {
                 on: 1,
                 off: 0,
                 pending_off: Some(2),
                 pending_on: Some(3),
                 rebooting: None,
             }),
-            write: Write::ReadOnly,
-        },
+        ),
         // outletControlOffCmd, …OnCmd, …RebootCmd: a delay in s.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 3],
-            suffix: &[],
-            read: Read::Countdown(DelayKind::Off),
-            write: Write::Delay(DelayKind::Off),
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 4],
-            suffix: &[],
-            read: Read::Countdown(DelayKind::On),
-            write: Write::Delay(DelayKind::On),
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 5],
-            suffix: &[],
-            read: Read::Countdown(DelayKind::Reboot),
-            write: Write::Delay(DelayKind::Reboot),
-        },
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 3],
+            Read::Countdown(DelayKind::Off),
+            Write::Delay(DelayKind::Off),
+        ),
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 4],
+            Read::Countdown(DelayKind::On),
+            Write::Delay(DelayKind::On),
+        ),
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 5],
+            Read::Countdown(DelayKind::Reboot),
+            Write::Delay(DelayKind::Reboot),
+        ),
         // outletControlRebootOffTime (s), outletControlSwitchable:
         // switchable(1).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 8],
-            suffix: &[],
-            read: Read::CycleSeconds,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 9],
-            suffix: &[],
-            read: Read::Integer(1),
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 8],
+            Read::CycleSeconds,
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 534, 6, 6, 7, 6, 6, 1, 9],
+            Read::Integer(1),
+        ),
     ],
     scalars: &[],
     can_cycle: true,
@@ -1301,23 +1148,18 @@ const CYBERPOWER: Spec = Spec {
     index: Index::Flat(&[]),
     columns: &[
         // ePDUOutletControlIndex, …OutletName, …OutletCommand.
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 3, 1, 1, 1],
-            suffix: &[],
-            read: Read::Number,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 3, 1, 1, 2],
-            suffix: &[],
-            read: Read::Name,
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 3, 1, 1, 4],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 2)),
-            write: Write::Command(&[
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 3, 1, 1, 1],
+            Read::Number,
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 3, 1, 1, 2],
+            Read::Name,
+        ),
+        Column::writable(
+            &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 3, 1, 1, 4],
+            Read::State(StateMap::on_off(1, 2)),
+            Write::Command(&[
                 (1, Action::On),
                 (2, Action::Off),
                 (3, Action::Reboot),
@@ -1327,34 +1169,20 @@ const CYBERPOWER: Spec = Spec {
                 (7, Action::Cancel),
                 (8, Action::Nothing),
             ]),
-        },
+        ),
         // ePDUOutletStatusOutletState, …Load (tenths of A), …ActivePower (W).
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 5, 1, 1, 4],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 2)),
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 5, 1, 1, 7],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::Current,
-                scale: 10.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
-        Column {
-            oid: &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 5, 1, 1, 8],
-            suffix: &[],
-            read: Read::Measure {
-                quantity: Quantity::ActivePower,
-                scale: 1.0,
-                gauge: true,
-            },
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 5, 1, 1, 4],
+            Read::State(StateMap::on_off(1, 2)),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 5, 1, 1, 7],
+            Read::measured_gauge(Quantity::Current, 10.0),
+        ),
+        Column::read_only(
+            &[1, 3, 6, 1, 4, 1, 3808, 1, 1, 3, 3, 5, 1, 1, 8],
+            Read::measured_gauge(Quantity::ActivePower, 1.0),
+        ),
     ],
     scalars: &[
         // ePDUStatusInputVoltage.0: tenths of V.
@@ -1377,19 +1205,16 @@ const POE: Spec = Spec {
     index: Index::Grouped(&[]),
     columns: &[
         // pethPsePortAdminEnable: true(1), false(2).
-        Column {
-            oid: &[1, 3, 6, 1, 2, 1, 105, 1, 1, 1, 3],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(1, 2)),
-            write: Write::Command(&[(1, Action::On), (2, Action::Off)]),
-        },
+        Column::writable(
+            &[1, 3, 6, 1, 2, 1, 105, 1, 1, 1, 3],
+            Read::State(StateMap::on_off(1, 2)),
+            Write::Command(&[(1, Action::On), (2, Action::Off)]),
+        ),
         // pethPsePortDetectionStatus: disabled(1), deliveringPower(3).
-        Column {
-            oid: &[1, 3, 6, 1, 2, 1, 105, 1, 1, 1, 6],
-            suffix: &[],
-            read: Read::State(StateMap::on_off(3, 1)),
-            write: Write::ReadOnly,
-        },
+        Column::read_only(
+            &[1, 3, 6, 1, 2, 1, 105, 1, 1, 1, 6],
+            Read::State(StateMap::on_off(3, 1)),
+        ),
     ],
     scalars: &[],
     can_cycle: false,
