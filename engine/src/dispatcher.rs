@@ -195,6 +195,20 @@ struct Entry {
     any_source: bool,
 }
 
+impl Entry {
+    /// What an SNMPv3 response from `from` must be to answer this request,
+    /// or the verdict when it cannot.
+    fn usm_expect(&self, from: SocketAddr) -> Result<UsmExpect, Routed> {
+        if !self.any_source && self.target != from {
+            return Err(Routed::WrongSource);
+        }
+        match &self.expect {
+            Expect::Usm(u) => Ok(u.clone()),
+            Expect::Community { .. } => Err(Routed::Mismatch),
+        }
+    }
+}
+
 /// A slot of the request table: a request, or another id of one (an SNMPv3
 /// retransmission's msgID, RFC 3412 §7.1 step 9).
 enum Slot {
@@ -910,16 +924,26 @@ impl Table {
         }
     }
 
-    /// The request an id routes to, or the verdict when none does.
-    fn resolve(&self, id: i32, recent: &RecentIds) -> Result<i32, Routed> {
+    /// The SNMPv3 request a msgID routes to (itself, or the request it is
+    /// an alias of) and what its response must be, or the verdict when no
+    /// request from `from` waits for it. One lookup for a first
+    /// transmission's msgID, two for an alias.
+    fn usm_request(
+        &self,
+        id: i32,
+        from: SocketAddr,
+        recent: &RecentIds,
+    ) -> Result<(i32, UsmExpect), Routed> {
+        // Each guard ends with its statement: no shard lock is held while
+        // another is taken.
         let primary = match self.map.get(&id).as_deref() {
-            Some(Slot::Request(_)) => return Ok(id),
+            Some(Slot::Request(e)) => return e.usm_expect(from).map(|u| (id, u)),
             Some(Slot::Alias(primary)) => *primary,
             None if recent.contains(id) => return Err(Routed::Duplicate),
             None => return Err(Routed::UnknownId),
         };
         match self.map.get(&primary).as_deref() {
-            Some(Slot::Request(_)) => Ok(primary),
+            Some(Slot::Request(e)) => e.usm_expect(from).map(|u| (primary, u)),
             _ => Err(Routed::Duplicate),
         }
     }
@@ -933,26 +957,33 @@ impl Table {
             Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
         };
         let id = header.request_id;
-        let verdict = match self.map.get(&id).as_deref() {
-            None if recent.contains(id) => Routed::Duplicate,
-            None => Routed::UnknownId,
-            // Community requests are retransmitted with the same id.
-            Some(Slot::Alias(_)) => Routed::Mismatch,
-            Some(Slot::Request(e)) if !e.any_source && e.target != from => Routed::WrongSource,
-            Some(Slot::Request(e)) => match &e.expect {
-                Expect::Community { version, community }
-                    if *version == header.version
-                        && community.as_ref() == header.community
-                        && header.pdu_type == PduType::Response =>
-                {
-                    Routed::Completed(id)
-                }
-                _ => Routed::Mismatch,
-            },
-        };
-        if verdict != Routed::Completed(id) {
+        // Everything a community response is checked against is in its
+        // header: the entry is checked and taken in one lookup.
+        let mut verdict = Routed::UnknownId;
+        let taken = self.map.remove_if(&id, |_, slot| {
+            verdict = match slot {
+                // Community requests are retransmitted with the same id.
+                Slot::Alias(_) => Routed::Mismatch,
+                Slot::Request(e) if !e.any_source && e.target != from => Routed::WrongSource,
+                Slot::Request(e) => match &e.expect {
+                    Expect::Community { version, community }
+                        if *version == header.version
+                            && community.as_ref() == header.community
+                            && header.pdu_type == PduType::Response =>
+                    {
+                        Routed::Completed(id)
+                    }
+                    _ => Routed::Mismatch,
+                },
+            };
+            verdict == Routed::Completed(id)
+        });
+        let Some((_, Slot::Request(entry))) = taken else {
+            if verdict == Routed::UnknownId && recent.contains(id) {
+                verdict = Routed::Duplicate;
+            }
             return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
-        }
+        };
         // The agent's answer: if its varbinds are malformed, that is the
         // request's error, not a reason to wait for the timeout.
         let result = header
@@ -971,7 +1002,7 @@ impl Table {
                 authenticated: false,
             })
             .map_err(Error::Decode);
-        self.complete(from, id, result, recent)
+        self.finish(from, id, entry, result, recent)
     }
 
     /// An SNMPv3 message (RFC 3412 §7.2, RFC 3414 §3.2): found by msgID,
@@ -984,23 +1015,10 @@ impl Table {
         };
         let id = h.msg_id;
         // A reply to any transmission of the request: its msgID may be an
-        // alias of the request's first one.
-        let primary = match self.resolve(id, recent) {
-            Ok(primary) => primary,
-            Err(verdict) => {
-                return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
-            }
-        };
-        let expect = match self.map.get(&primary).as_deref() {
-            Some(Slot::Request(e)) if !e.any_source && e.target != from => Err(Routed::WrongSource),
-            Some(Slot::Request(e)) => match &e.expect {
-                Expect::Usm(u) => Ok(u.clone()),
-                Expect::Community { .. } => Err(Routed::Mismatch),
-            },
-            _ => Err(Routed::UnknownId),
-        };
-        let expect = match expect {
-            Ok(u) => u,
+        // alias of the request's first one. The entry stays until the
+        // message is authenticated: a forgery must not take it.
+        let (primary, expect) = match self.usm_request(id, from, recent) {
+            Ok(found) => found,
             Err(verdict) => {
                 return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
             }
@@ -1115,20 +1133,34 @@ impl Table {
         result: Result<ResponseV3, Error>,
         recent: &mut RecentIds,
     ) -> Routed {
-        let entry = match self.map.remove(&id) {
-            Some((_, Slot::Request(entry))) => entry,
-            Some((id, alias @ Slot::Alias(_))) => {
-                // Not a request: put it back.
-                self.map.insert(id, alias);
-                inc(&self.counters.dropped_unknown_id);
-                return Routed::UnknownId;
-            }
-            None => {
-                // Cancelled between the check and now.
-                inc(&self.counters.dropped_unknown_id);
-                return Routed::UnknownId;
-            }
+        let Some(entry) = self.take_request(id) else {
+            // Cancelled between the check and now.
+            inc(&self.counters.dropped_unknown_id);
+            return Routed::UnknownId;
         };
+        self.finish(from, id, entry, result, recent)
+    }
+
+    /// Removes the request `id` (not an alias) from the table.
+    fn take_request(&self, id: i32) -> Option<Entry> {
+        match self
+            .map
+            .remove_if(&id, |_, s| matches!(s, Slot::Request(_)))
+        {
+            Some((_, Slot::Request(entry))) => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// Completes the request `id`, taken from the table, with `result`.
+    fn finish(
+        &self,
+        from: SocketAddr,
+        id: i32,
+        entry: Entry,
+        result: Result<ResponseV3, Error>,
+        recent: &mut RecentIds,
+    ) -> Routed {
         recent.insert(id);
         inc(&self.counters.completed);
         match &result {
@@ -1143,10 +1175,7 @@ impl Table {
     /// Fails the request `id` with `error` (a queued first transmission
     /// that could not be sent).
     fn fail(&self, id: i32, error: Error) {
-        if let Some((_, Slot::Request(entry))) = self
-            .map
-            .remove_if(&id, |_, s| matches!(s, Slot::Request(_)))
-        {
+        if let Some(entry) = self.take_request(id) {
             debug!(id, %error, "send failed");
             let _ = entry.tx.send(Err(error));
         }
