@@ -831,6 +831,13 @@ impl Shared {
         }
         {
             let mut outbox = self.outbox.lock().unwrap_or_else(PoisonError::into_inner);
+            // Checked under the lock the receive task takes to empty the
+            // outbox after closing: a request that raced with the close
+            // queues nothing that no one would send or free (it fails with
+            // `Closed`).
+            if self.table.closed.load(Ordering::SeqCst) {
+                return Ok(());
+            }
             outbox.datagrams.push(Outgoing {
                 bytes: datagram,
                 target,
