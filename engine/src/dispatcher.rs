@@ -1543,24 +1543,7 @@ mod tests {
     async fn requests_waiting_for_a_writable_socket_all_send() {
         let transport = Arc::new(NotYetWritable::default());
         let dispatcher = Dispatcher::start(transport.clone(), 100, 65507);
-        let target = SocketAddr::from(([127, 0, 0, 1], 161));
-        let requests: Vec<_> = (0..10)
-            .map(|_| {
-                let d = dispatcher.clone();
-                tokio::spawn(async move {
-                    let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
-                    let options = RequestOptions::default();
-                    d.request(
-                        target,
-                        Version::V2c,
-                        Bytes::from_static(b"public"),
-                        pdu,
-                        &options,
-                    )
-                    .await
-                })
-            })
-            .collect();
+        let requests = spawn_gets(&dispatcher, 10);
         // Every request has tried to send.
         while dispatcher.table_len() < 10 {
             tokio::task::yield_now().await;
@@ -1597,17 +1580,7 @@ mod tests {
             ..RequestOptions::default()
         };
         let started = Instant::now();
-        let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
-        let target = SocketAddr::from(([127, 0, 0, 1], 161));
-        let r = dispatcher
-            .request(
-                target,
-                Version::V2c,
-                Bytes::from_static(b"public"),
-                pdu,
-                &options,
-            )
-            .await;
+        let r = get(&dispatcher, &options).await;
         assert!(
             matches!(
                 r,
@@ -1623,25 +1596,30 @@ mod tests {
         assert_eq!(dispatcher.stats().timed_out, 1);
     }
 
+    /// A GET without varbinds to 127.0.0.1:161, community public.
+    async fn get(dispatcher: &Dispatcher, options: &RequestOptions) -> Result<Pdu, Error> {
+        let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
+        let target = SocketAddr::from(([127, 0, 0, 1], 161));
+        dispatcher
+            .request(
+                target,
+                Version::V2c,
+                Bytes::from_static(b"public"),
+                pdu,
+                options,
+            )
+            .await
+    }
+
+    /// `n` tasks, each sending [`get`] with the default options.
     fn spawn_gets(
         dispatcher: &Dispatcher,
         n: usize,
     ) -> Vec<tokio::task::JoinHandle<Result<Pdu, Error>>> {
-        let target = SocketAddr::from(([127, 0, 0, 1], 161));
         (0..n)
             .map(|_| {
                 let d = dispatcher.clone();
-                tokio::spawn(async move {
-                    let pdu = Pdu::new(PduType::GetRequest, 0, Vec::new());
-                    d.request(
-                        target,
-                        Version::V2c,
-                        Bytes::from_static(b"public"),
-                        pdu,
-                        &RequestOptions::default(),
-                    )
-                    .await
-                })
+                tokio::spawn(async move { get(&d, &RequestOptions::default()).await })
             })
             .collect()
     }
