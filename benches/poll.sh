@@ -65,17 +65,14 @@ if command -v taskset >/dev/null && (($(nproc) >= 2)); then
 fi
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/snmux-poll-bench.XXXXXX")
-sim_pid=
+# shellcheck source=scripts/sim-agents.sh
+. scripts/sim-agents.sh
 cleanup() {
-    if [[ -n $sim_pid ]]; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-    fi
+    sim_stop
     rm -rf "$dir"
 }
 trap cleanup EXIT
 
-sys_oids="1.3.6.1.2.1.1.1.0 1.3.6.1.2.1.1.2.0 1.3.6.1.2.1.1.3.0"
 now_ns() { date +%s%N; }
 
 # run NAME COMMAND...: the command on the poller's core, its stdout in
@@ -104,34 +101,12 @@ row() { # N CLIENT WALL CPU RSS REQUESTS VARBINDS NOTE
 
 for n in "${sizes[@]}"; do
     # shellcheck disable=SC2086
-    $sim_cpu "$bin" sim --pdus "$n" --profile all --ports "$BASE_PORT" ${SIM_ARGS:-} \
-        >"$dir/sim.out" 2>"$dir/sim.err" &
-    sim_pid=$!
-    for _ in $(seq 1200); do
-        grep -q '^ready' "$dir/sim.out" && break
-        kill -0 "$sim_pid" 2>/dev/null || { cat "$dir/sim.err" >&2; exit 1; }
-        sleep 0.1
-    done
-    grep -q '^ready' "$dir/sim.out" || { echo "sim not ready" >&2; exit 1; }
-    # The inventory, and net-snmp's job lines for the sampled PDUs (from
-    # the same file), in job order across PDUs.
+    sim_start "$dir" $sim_cpu "$bin" sim --pdus "$n" --profile all --ports "$BASE_PORT" ${SIM_ARGS:-} ||
+        exit 1
+    sim_inventory "$dir/sim.out" >"$dir/inventory.toml"
+    # net-snmp's job lines for the sampled PDUs (from the same inventory),
+    # in job order across PDUs.
     step=$(((n + max_netsnmp - 1) / max_netsnmp))
-    {
-        printf '[sets]\nsystem = [%s]\n\n' "$(printf '"%s", ' $sys_oids | sed 's/, $//')"
-        while read -r word name fields; do
-            [[ $word == agent ]] || continue
-            addr= profile= community=public
-            for f in $fields; do
-                case $f in
-                    addr=*) addr=${f#addr=} ;;
-                    profile=*) profile=${f#profile=} ;;
-                    community=*) community=${f#community=} ;;
-                esac
-            done
-            printf '[[target]]\nname = "%s"\nhost = "%s"\nport = %s\ncommunity = "%s"\nget = ["system"]\nprofile = "%s"\n\n' \
-                "$name" "${addr%:*}" "${addr##*:}" "$community" "$profile"
-        done <"$dir/sim.out"
-    } >"$dir/inventory.toml"
     "$bench" poll "$dir/inventory.toml" --client netsnmp-jobs --every "$step" >"$dir/jobs.all"
     awk '$1 == 0 { print $2 }' "$dir/jobs.all" >"$dir/sampled"
     sort -s -n -k1,1 "$dir/jobs.all" | cut -d' ' -f3- >"$dir/jobs"
@@ -176,9 +151,7 @@ for n in "${sizes[@]}"; do
     fi
     row "$n" "net-snmp -P $jobs" "$wall_s" "$cpu_s" "$rss_mb" "-" "$got" "$note"
 
-    kill "$sim_pid" 2>/dev/null || true
-    wait "$sim_pid" 2>/dev/null || true
-    sim_pid=
+    sim_stop
 done
 
 # The table: ratios are snmux poll's figure over the client's, per N.
