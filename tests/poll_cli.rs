@@ -30,12 +30,12 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A loopback port where nothing answers (bound, so that no ICMP error
-/// comes back either), kept while the socket lives.
-fn silent_port() -> (UdpSocket, u16) {
+/// A loopback agent address where nothing answers (bound, so that no ICMP
+/// error comes back either), kept while the socket lives.
+fn silent_agent() -> (UdpSocket, String) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = socket.local_addr().unwrap().port();
-    (socket, port)
+    let addr = socket.local_addr().unwrap().to_string();
+    (socket, addr)
 }
 
 /// What snmpbulkwalk prints for `root`, and snmpget for the scalars.
@@ -103,9 +103,8 @@ fn the_table_shows_what_net_snmp_shows() {
 #[test]
 fn json_lines_give_values_timings_errors_and_a_summary() {
     let snmpd = Snmpd::start();
-    let (_silent, port) = silent_port();
+    let (_silent, dead) = silent_agent();
     let agent = snmpd.addr().to_string();
-    let dead = format!("127.0.0.1:{port}");
     let out = snmux(&[
         "poll",
         "--json",
@@ -193,9 +192,8 @@ fn json_lines_give_values_timings_errors_and_a_summary() {
 #[test]
 fn csv_has_a_row_per_value_and_per_error() {
     let snmpd = Snmpd::start();
-    let (_silent, port) = silent_port();
+    let (_silent, dead) = silent_agent();
     let agent = snmpd.addr().to_string();
-    let dead = format!("127.0.0.1:{port}");
     let out = snmux(&[
         "poll",
         "--csv",
