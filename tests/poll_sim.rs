@@ -61,6 +61,14 @@ fn reference(agents: &[SimAgent]) -> HashMap<String, Vec<Vec<NetSnmpVarBind>>> {
                 let mut vbs = net_snmp_walk(&["-v2c", "-c", "public", &agent.addr, c.oid]);
                 // The end of the MIB view, which snmpbulkwalk prints.
                 vbs.retain(|vb| !vb.is_exception());
+                // poll's column OIDs are the sim's: every column has rows.
+                assert!(
+                    !vbs.is_empty(),
+                    "{}: no {} ({})",
+                    agent.profile,
+                    c.name,
+                    c.oid
+                );
                 vbs
             })
             .collect();
@@ -81,6 +89,29 @@ fn inventory(agents: &[SimAgent]) -> String {
         );
     }
     text
+}
+
+/// The vendor OIDs are written in three crates that do not depend on each
+/// other (poll's walk columns, the outlet driver's profiles, the sim's
+/// MIBs): outlet 1's state object, as the outlet driver reads it at the
+/// index the sim serves it, lies under the first column poll walks.
+#[test]
+fn poll_walks_the_state_column_the_outlet_driver_reads() {
+    for sim in snmux::sim::Profile::ALL {
+        let poll: PduProfile = sim.name().parse().expect("a profile poll knows");
+        let outlets = snmux::outlets::snmp::Profile::builtin(sim.name())
+            .unwrap_or_else(|| panic!("no outlet profile {sim}"));
+        let state = outlets.state.expect("a built-in profile reads the state");
+        let oid = state
+            .oid
+            .expand(&sim.outlet_index(1, 8))
+            .expect("the sim's index fits the template");
+        let (name, root) = poll.roots().next().expect("a column");
+        assert!(
+            oid.starts_with(&root),
+            "{sim}: {oid} is not under {name} {root}"
+        );
+    }
 }
 
 #[test]
