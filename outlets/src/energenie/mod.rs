@@ -45,12 +45,18 @@ pub(crate) enum Strip {
 }
 
 impl EnergenieSocket {
-    pub(crate) fn new(strip: Strip, socket: u8) -> Self {
-        Self {
+    /// Socket `socket` of `strip`; [`Error::InvalidOutlet`] if it is not 1-4.
+    pub(crate) fn new(strip: Strip, socket: u8) -> Result<Self, Error> {
+        let device = match &strip {
+            Strip::Web(strip) => strip.device(),
+            Strip::Tcp(strip) => strip.device(),
+        };
+        check_socket(device, socket)?;
+        Ok(Self {
             strip,
             socket,
             outlet: socket.to_string(),
-        }
+        })
     }
 
     /// The socket number, 1-4.
@@ -114,6 +120,31 @@ impl PowerOutlet for EnergenieSocket {
             })
         })
     }
+}
+
+/// The state `on` means.
+pub(crate) fn on_off(on: bool) -> OutletState {
+    if on {
+        OutletState::On
+    } else {
+        OutletState::Off
+    }
+}
+
+/// [`Error::NotApplied`] unless socket `n` (1-4) of `states`, the states
+/// the strip answered a switch with, is `on`.
+pub(crate) fn check_applied(device: &str, n: u8, on: bool, states: [bool; 4]) -> Result<(), Error> {
+    let now = states[usize::from(n - 1)];
+    if now == on {
+        return Ok(());
+    }
+    Err(Error::NotApplied {
+        device: device.to_owned(),
+        outlet: n.to_string(),
+        wanted: on_off(on),
+        last: on_off(now),
+        waited: Duration::ZERO,
+    })
 }
 
 /// Sockets are 1-4.

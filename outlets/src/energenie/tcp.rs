@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 use tokio::time::timeout;
 
 use crate::energenie::pms::{self, Model};
-use crate::energenie::{EnergenieSocket, Strip, check_socket};
+use crate::energenie::{EnergenieSocket, Strip, check_applied, check_socket, on_off};
 use crate::{Error, OutletState, ProtocolError};
 
 /// The device's TCP port.
@@ -140,8 +140,7 @@ impl EnergenieTcp {
     ///
     /// [`Error::InvalidOutlet`] if `n` is not 1-4.
     pub fn socket(&self, n: u8) -> Result<EnergenieSocket, Error> {
-        check_socket(&self.inner.device, n)?;
-        Ok(EnergenieSocket::new(Strip::Tcp(self.clone()), n))
+        EnergenieSocket::new(Strip::Tcp(self.clone()), n)
     }
 
     /// The states of sockets 1-4.
@@ -163,13 +162,7 @@ impl EnergenieTcp {
         let mut session = self.connect().await?;
         let states = self.states_of(&session.received_states(self, true).await?)?;
         session.close(self).await?;
-        Ok(states.map(|on| {
-            if on {
-                OutletState::On
-            } else {
-                OutletState::Off
-            }
-        }))
+        Ok(states.map(on_off))
     }
 
     /// Switches socket `n` (1-4) on or off, leaving the others as they
@@ -191,25 +184,7 @@ impl EnergenieTcp {
         session.send(self, &wire).await?;
         let after = self.states_of(&session.received_states(self, false).await?)?;
         session.close(self).await?;
-        let now = after[usize::from(n - 1)];
-        if now != on {
-            return Err(Error::NotApplied {
-                device: self.inner.device.clone(),
-                outlet: n.to_string(),
-                wanted: if on {
-                    OutletState::On
-                } else {
-                    OutletState::Off
-                },
-                last: if now {
-                    OutletState::On
-                } else {
-                    OutletState::Off
-                },
-                waited: Duration::ZERO,
-            });
-        }
-        Ok(())
+        check_applied(&self.inner.device, n, on, after)
     }
 
     /// Connects, sends Start until a challenge comes, and answers it.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::energenie::{EnergenieSocket, Strip, check_socket};
+use crate::energenie::{EnergenieSocket, Strip, check_applied, check_socket, on_off};
 use crate::{Error, OutletState, ProtocolError};
 
 /// The default password of the web interface.
@@ -151,8 +151,7 @@ impl EnergenieWeb {
     ///
     /// [`Error::InvalidOutlet`] if `n` is not 1-4.
     pub fn socket(&self, n: u8) -> Result<EnergenieSocket, Error> {
-        check_socket(&self.inner.device, n)?;
-        Ok(EnergenieSocket::new(Strip::Web(self.clone()), n))
+        EnergenieSocket::new(Strip::Web(self.clone()), n)
     }
 
     /// The states of sockets 1-4: log in, read the status page, log out.
@@ -169,7 +168,7 @@ impl EnergenieWeb {
     /// (which holds the strip's lock until it is done).
     pub async fn states(&self) -> Result<[OutletState; 4], Error> {
         let (session, states) = self.login().await?;
-        session.logout(Ok(states)).await.map(on_off)
+        session.logout(Ok(states)).await.map(|s| s.map(on_off))
     }
 
     /// Switches socket `n` (1-4) on or off: log in, `POST /` with
@@ -200,25 +199,7 @@ impl EnergenieWeb {
             // Not the status page (the login page: the session went away).
             return Err(self.protocol(ProtocolError::UnrecognisedPage("switch")));
         };
-        let now = states[usize::from(n - 1)];
-        if now != on {
-            return Err(Error::NotApplied {
-                device: self.inner.device.clone(),
-                outlet: n.to_string(),
-                wanted: if on {
-                    OutletState::On
-                } else {
-                    OutletState::Off
-                },
-                last: if now {
-                    OutletState::On
-                } else {
-                    OutletState::Off
-                },
-                waited: Duration::ZERO,
-            });
-        }
-        Ok(())
+        check_applied(&self.inner.device, n, on, states)
     }
 
     /// Logs in; the returned session logs out when asked, or when dropped.
@@ -431,16 +412,6 @@ fn sockstates(page: &str) -> Option<[bool; 4]> {
             n += 1;
         }
         (n == 4).then_some(states)
-    })
-}
-
-fn on_off(states: [bool; 4]) -> [OutletState; 4] {
-    states.map(|on| {
-        if on {
-            OutletState::On
-        } else {
-            OutletState::Off
-        }
     })
 }
 
