@@ -44,9 +44,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use snmux_engine::Oid;
-use snmux_manager::{AuthProtocol, Engine, PrivProtocol, Security, SecurityLevel, UsmUser};
+use snmux_manager::{
+    AuthProtocol, Engine, Manager, PrivProtocol, Security, SecurityLevel, UsmUser,
+};
 
-use crate::energenie::{EnergenieTcp, EnergenieWeb, Model};
+use crate::energenie::{EnergenieTcp, EnergenieWeb, Model, WEB_PASSWORD};
 use crate::snmp::{Profile, SnmpOutlet, SnmpPdu, TemplateError};
 use crate::{Error, OutletGroup, PowerOutlet};
 
@@ -317,11 +319,7 @@ impl SnmpServerConfig {
     pub async fn outlet(&self, engine: &Engine, name: &str) -> Result<SnmpOutlet, Error> {
         let security = self.security(name)?;
         let (profile, outlet) = self.profile()?;
-        let target = resolve(engine, name, &self.host, self.port).await?;
-        let manager = engine
-            .manager(target, security)
-            .timeout(seconds(name, "timeout", self.timeout)?)
-            .build();
+        let manager = manager(engine, name, &self.host, self.port, security, self.timeout).await?;
         SnmpOutlet::builder(manager, Arc::new(profile), &outlet).build()
     }
 }
@@ -477,10 +475,7 @@ impl LabConfig {
     ///
     /// [`ConfigError::Parse`].
     pub fn from_yaml(text: &str) -> Result<LabConfig, ConfigError> {
-        serde_yaml::from_str(text).map_err(|e| ConfigError::Parse {
-            format: "YAML",
-            message: e.to_string(),
-        })
+        serde_yaml::from_str(text).map_err(yaml_error)
     }
 
     /// Parses TOML.
@@ -524,28 +519,28 @@ impl LabConfig {
             #[serde(default)]
             slot: Option<u32>,
         }
-        let parse = |e: serde_yaml::Error| ConfigError::Parse {
-            format: "YAML",
-            message: e.to_string(),
-        };
-        let exporter: Exporter = serde_yaml::from_str(text).map_err(parse)?;
+        let exporter: Exporter = serde_yaml::from_str(text).map_err(yaml_error)?;
         let mut lab = LabConfig::default();
         for (name, export) in exporter.export {
             let (pdu, outlet) = if export.driver.ends_with(".SNMPServer") {
                 let config: SnmpServerConfig =
-                    serde_yaml::from_value(export.config).map_err(parse)?;
+                    serde_yaml::from_value(export.config).map_err(yaml_error)?;
                 (PduConfig::JumpstarterSnmp(config), None)
             } else if export.driver.ends_with(".EnerGenie") {
                 let config: JumpstarterEnergenie =
-                    serde_yaml::from_value(export.config).map_err(parse)?;
+                    serde_yaml::from_value(export.config).map_err(yaml_error)?;
                 let host = config.host.ok_or_else(|| ConfigError::Parse {
                     format: "YAML",
                     message: format!("export {name}: host must be specified"),
                 })?;
                 let pdu = PduConfig::EnergenieWeb(EnergenieWebConfig {
                     host,
-                    // Jumpstarter's default password.
-                    password: Some(config.password.unwrap_or_else(|| Secret::from("1"))),
+                    // Jumpstarter's default password, the factory setting.
+                    password: Some(
+                        config
+                            .password
+                            .unwrap_or_else(|| Secret::from(WEB_PASSWORD)),
+                    ),
                     timeout: None,
                 });
                 (pdu, Some(OutletIndex::Number(config.slot.unwrap_or(1))))
@@ -577,11 +572,7 @@ impl LabConfig {
         {
             return Self::from_toml(&text);
         }
-        let value: serde_yaml::Value =
-            serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
-                format: "YAML",
-                message: e.to_string(),
-            })?;
+        let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(yaml_error)?;
         if value.get("export").is_some() {
             Self::from_jumpstarter_exporter(&text)
         } else {
@@ -656,11 +647,7 @@ impl LabConfig {
                     }
                 };
                 let security = snmp_security(name, c)?;
-                let target = resolve(engine, name, &c.host, c.port).await?;
-                let manager = engine
-                    .manager(target, security)
-                    .timeout(seconds(name, "timeout", c.timeout)?)
-                    .build();
+                let manager = manager(engine, name, &c.host, c.port, security, c.timeout).await?;
                 let confirm = match c.confirm_timeout {
                     Some(s) => Some(seconds(name, "confirm_timeout", s)?),
                     None => None,
@@ -948,6 +935,23 @@ fn usm_security(
     Ok(Security::v3(user))
 }
 
+/// The manager of the PDU at `host:port` on `engine`, each request waiting
+/// `timeout` seconds.
+async fn manager(
+    engine: &Engine,
+    pdu: &str,
+    host: &str,
+    port: u16,
+    security: Security,
+    timeout: f64,
+) -> Result<Manager, ConfigError> {
+    let target = resolve(engine, pdu, host, port).await?;
+    Ok(engine
+        .manager(target, security)
+        .timeout(seconds(pdu, "timeout", timeout)?)
+        .build())
+}
+
 /// `host:port`, resolved; an address of the engine's family first.
 async fn resolve(
     engine: &Engine,
@@ -972,6 +976,13 @@ async fn resolve(
         .or(addrs.first())
         .copied()
         .ok_or_else(|| error("no address".to_owned()))
+}
+
+fn yaml_error(e: serde_yaml::Error) -> ConfigError {
+    ConfigError::Parse {
+        format: "YAML",
+        message: e.to_string(),
+    }
 }
 
 fn seconds(pdu: &str, field: &'static str, s: f64) -> Result<Duration, ConfigError> {
