@@ -12,7 +12,7 @@ use std::time::Duration;
 use snmux::outlets::config::{LabConfig, SnmpServerConfig};
 use snmux::outlets::snmp::{Profile, SnmpOutlet};
 use snmux::outlets::{Action, Error, OutletState, PowerOutlet};
-use snmux::{Engine, ErrorStatus, Security};
+use snmux::{Engine, ErrorStatus, Manager, Security};
 use support::Snmpd;
 
 /// `1.3.6.1.4.1.8072.9999.10.N`, N = 1..=4: the outlets, initially off.
@@ -52,6 +52,27 @@ fn value(snmpd: &Snmpd, n: u32) -> String {
         .clone()
 }
 
+/// An engine on a free loopback port.
+fn engine() -> Engine {
+    Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap()
+}
+
+/// A manager of `snmpd` with an SNMPv2c `community`.
+fn v2c(engine: &Engine, snmpd: &Snmpd, community: &'static str) -> Manager {
+    engine
+        .manager(snmpd.addr(), Security::v2c(community))
+        .build()
+}
+
+/// Outlet 1 of `profile`, read back for 600 ms after a switch.
+fn impatient(pdu: Manager, profile: Arc<Profile>) -> SnmpOutlet {
+    SnmpOutlet::builder(pdu, profile, "1")
+        .confirm_timeout(Duration::from_millis(600))
+        .poll_interval(Duration::from_millis(100))
+        .build()
+        .unwrap()
+}
+
 fn jumpstarter(snmpd: &Snmpd, yaml: &str) -> SnmpServerConfig {
     let yaml = format!(
         "host: 127.0.0.1\nport: {}\noid: {OUTLETS}\n{yaml}",
@@ -63,7 +84,7 @@ fn jumpstarter(snmpd: &Snmpd, yaml: &str) -> SnmpServerConfig {
 #[tokio::test]
 async fn jumpstarter_config_auth_priv_switches_and_reads_state() {
     let snmpd = snmpd();
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let engine = engine();
     let config = jumpstarter(
         &snmpd,
         "user: v3sha256aes\nplug: 2\nauth_protocol: SHA-256\nauth_key: auth-passphrase-256\n\
@@ -85,7 +106,7 @@ async fn jumpstarter_config_auth_priv_switches_and_reads_state() {
 #[tokio::test]
 async fn jumpstarter_config_auth_no_priv() {
     let snmpd = snmpd();
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let engine = engine();
     let config = jumpstarter(
         &snmpd,
         "user: v3md5\nplug: 3\nauth_protocol: MD5\nauth_key: auth-passphrase-md5\n",
@@ -98,7 +119,7 @@ async fn jumpstarter_config_auth_no_priv() {
 #[tokio::test]
 async fn wrong_passphrase_is_an_authentication_error() {
     let snmpd = snmpd();
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let engine = engine();
     let config = jumpstarter(
         &snmpd,
         "user: v3md5\nplug: 3\nauth_protocol: MD5\nauth_key: not-the-passphrase\n",
@@ -144,7 +165,7 @@ groups:
 "#,
         port = snmpd.port()
     );
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let engine = engine();
     let lab = LabConfig::from_yaml(&yaml)
         .unwrap()
         .build(&engine)
@@ -181,15 +202,9 @@ readings:
 #[tokio::test]
 async fn accepted_but_not_changed_is_not_applied() {
     let snmpd = snmpd();
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let pdu = engine
-        .manager(snmpd.addr(), Security::v2c("private"))
-        .build();
-    let outlet = SnmpOutlet::builder(pdu, relay(STUCK), "1")
-        .confirm_timeout(Duration::from_millis(600))
-        .poll_interval(Duration::from_millis(100))
-        .build()
-        .unwrap();
+    let engine = engine();
+    let pdu = v2c(&engine, &snmpd, "private");
+    let outlet = impatient(pdu, relay(STUCK));
     let e = outlet.on().await.unwrap_err();
     match e {
         Error::NotApplied {
@@ -212,10 +227,8 @@ async fn accepted_but_not_changed_is_not_applied() {
 #[tokio::test]
 async fn a_reboot_the_pdu_ignores_is_not_observed() {
     let snmpd = snmpd();
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let pdu = engine
-        .manager(snmpd.addr(), Security::v2c("private"))
-        .build();
+    let engine = engine();
+    let pdu = v2c(&engine, &snmpd, "private");
     // The PDU takes the reboot command (2) and its outlet stays on.
     let profile: Profile = serde_yaml::from_str(&format!(
         r#"
@@ -224,11 +237,7 @@ state: {{ oid: "{ALWAYS_ON}.*", on: [1], off: [0] }}
 "#
     ))
     .unwrap();
-    let outlet = SnmpOutlet::builder(pdu, Arc::new(profile), "1")
-        .confirm_timeout(Duration::from_millis(600))
-        .poll_interval(Duration::from_millis(100))
-        .build()
-        .unwrap();
+    let outlet = impatient(pdu, Arc::new(profile));
     match outlet.cycle(None).await.unwrap_err() {
         Error::CycleNotObserved { outlet, waited, .. } => {
             assert_eq!(outlet, "1");
@@ -243,10 +252,8 @@ state: {{ oid: "{ALWAYS_ON}.*", on: [1], off: [0] }}
 #[tokio::test]
 async fn read_only_community_is_an_error_status_with_the_oid() {
     let snmpd = snmpd();
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let pdu = engine
-        .manager(snmpd.addr(), Security::v2c("public"))
-        .build();
+    let engine = engine();
+    let pdu = v2c(&engine, &snmpd, "public");
     let outlet = SnmpOutlet::builder(pdu, relay(OUTLETS), "2")
         .build()
         .unwrap();
@@ -264,10 +271,8 @@ async fn read_only_community_is_an_error_status_with_the_oid() {
 #[tokio::test]
 async fn missing_outlet_and_unknown_values() {
     let snmpd = snmpd();
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let pdu = engine
-        .manager(snmpd.addr(), Security::v2c("private"))
-        .build();
+    let engine = engine();
+    let pdu = v2c(&engine, &snmpd, "private");
     let outlet = SnmpOutlet::builder(pdu.clone(), relay(OUTLETS), "9")
         .build()
         .unwrap();
@@ -294,10 +299,8 @@ async fn missing_outlet_and_unknown_values() {
 #[tokio::test]
 async fn readings_are_scaled_and_unmeasured_is_none() {
     let snmpd = snmpd();
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let pdu = engine
-        .manager(snmpd.addr(), Security::v2c("public"))
-        .build();
+    let engine = engine();
+    let pdu = v2c(&engine, &snmpd, "public");
     let outlet = SnmpOutlet::builder(pdu, relay(OUTLETS), "1")
         .build()
         .unwrap();
@@ -330,7 +333,7 @@ async fn no_agent_is_a_timeout() {
         .local_addr()
         .unwrap()
         .port();
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let engine = engine();
     let pdu = engine
         .manager(([127, 0, 0, 1], port).into(), Security::v2c("private"))
         .timeout(Duration::from_millis(500))
@@ -348,7 +351,7 @@ async fn no_agent_is_a_timeout() {
 
 #[tokio::test]
 async fn priv_without_auth_is_a_config_error() {
-    let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let engine = engine();
     let config: SnmpServerConfig = serde_yaml::from_str(
         "host: 127.0.0.1\nuser: u\nplug: 1\npriv_protocol: DES\npriv_key: priv-passphrase",
     )
@@ -420,7 +423,7 @@ mod pdus {
             .start()
             .await
             .unwrap();
-        let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let engine = super::engine();
         for agent in sim.agents() {
             let profile = agent.profile().unwrap();
             // Outlet 6 is the second of group 2 where there are groups: a
@@ -531,7 +534,7 @@ mod pdus {
             .start()
             .await
             .unwrap();
-        let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let engine = super::engine();
         for agent in sim.agents() {
             // Raritan 3 is 1.3, Eaton 3 is 0.3, Sentry4 3 is 1.1.3.
             let outlet = outlet(&engine, agent, "3");
@@ -550,7 +553,7 @@ mod pdus {
             .unwrap();
         let agent = &sim.agents()[0];
         agent.set_outlet_state(2, sim::OutletState::Off);
-        let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let engine = super::engine();
         assert_eq!(
             outlet(&engine, agent, "1").state().await.unwrap(),
             OutletState::On
@@ -570,7 +573,7 @@ mod pdus {
                 .build()
         });
         let sim = Sim::builder().agents(agents).start().await.unwrap();
-        let engine = Engine::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let engine = super::engine();
         let mut outlets: Vec<Arc<dyn PowerOutlet>> = Vec::new();
         for agent in sim.agents() {
             for n in 1..=8 {
