@@ -1,6 +1,6 @@
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -153,7 +153,7 @@ impl ManagerBuilder {
                 options: self.options,
                 max_repetitions: self.max_repetitions,
                 dangerous_unauthenticated_time: self.dangerous_unauthenticated_time,
-                keys: Mutex::new(None),
+                v3: v3::Session::default(),
             }),
         }
     }
@@ -182,8 +182,8 @@ struct Inner {
     options: RequestOptions,
     max_repetitions: u32,
     dangerous_unauthenticated_time: bool,
-    /// SNMPv3 keys localized to the agent's engine.
-    keys: Mutex<Option<(Bytes, v3::Keys)>>,
+    /// SNMPv3: the agent's engine and the keys localized to it.
+    v3: v3::Session,
 }
 
 impl fmt::Debug for Manager {
@@ -370,7 +370,7 @@ impl Manager {
                     &inner.engine,
                     inner.target,
                     user,
-                    &inner.keys,
+                    &inner.v3,
                     pdu,
                     &inner.options,
                     inner.dangerous_unauthenticated_time,

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use bytes::Bytes;
 use tokio::time::Instant;
@@ -204,9 +204,53 @@ impl fmt::Debug for UsmUser {
 }
 
 #[derive(Default, Clone)]
-pub(crate) struct Keys {
+struct Keys {
     auth: Option<Arc<AuthKey>>,
     privacy: Option<Arc<PrivKey>>,
+}
+
+/// A manager's SNMPv3 state: the record of its agent's engine (shared with
+/// every manager of the agent), and the security parameters of its
+/// requests, prepared for the engineID the keys were localized to.
+#[derive(Default)]
+pub(crate) struct Session {
+    remote: OnceLock<Arc<RemoteEngine>>,
+    /// The user's name, keys and context for one engineID; each request
+    /// copies it and adds the engine's boots and time.
+    prepared: Mutex<Option<UsmRequest>>,
+}
+
+impl Session {
+    /// The security parameters of a request to `known`'s engine at `now`:
+    /// keys localized once per engineID (RFC 3414 §2.6).
+    fn usm(&self, user: &UsmUser, known: &Known, now: Instant) -> Result<UsmRequest, Error> {
+        let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut usm = match prepared.as_ref() {
+            Some(p) if p.engine_id == known.engine_id => p.clone(),
+            _ => {
+                let keys = user.localize(&known.engine_id)?;
+                let p = UsmRequest {
+                    user_name: user.inner.name.clone(),
+                    engine_id: known.engine_id.clone(),
+                    engine_boots: 0,
+                    engine_time: 0,
+                    auth: keys.auth,
+                    privacy: keys.privacy,
+                    context_engine_id: user
+                        .inner
+                        .context_engine_id
+                        .clone()
+                        .unwrap_or_else(|| known.engine_id.clone()),
+                    context_name: user.inner.context_name.clone(),
+                };
+                prepared.insert(p).clone()
+            }
+        };
+        drop(prepared);
+        usm.engine_boots = known.time.boots();
+        usm.engine_time = known.time.estimated_time(now.into_std());
+        Ok(usm)
+    }
 }
 
 /// What a manager knows of an agent's engine: its engineID and clock.
@@ -253,17 +297,24 @@ impl RemoteEngine {
     }
 
     /// Takes the engineID, boots and time a message states (RFC 3414 §3.2
-    /// step 7b: newer boots, or the same boots and a later time).
-    fn observe(&self, r: &ResponseV3, now: Instant) {
+    /// step 7b: newer boots, or the same boots and a later time). The clock
+    /// is read only then: most responses state the time already known.
+    fn observe(&self, r: &ResponseV3) {
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         match known.as_mut() {
             Some(k) if k.engine_id == r.engine_id => {
-                k.time.update(r.engine_boots, r.engine_time, now.into_std());
+                let t = &k.time;
+                let newer = r.engine_boots > t.boots()
+                    || (r.engine_boots == t.boots() && r.engine_time > t.latest_received_time());
+                if newer {
+                    k.time
+                        .update(r.engine_boots, r.engine_time, Instant::now().into_std());
+                }
             }
             _ => {
                 *known = Some(Known {
                     engine_id: r.engine_id.clone(),
-                    time: EngineTime::new(r.engine_boots, r.engine_time, now.into_std()),
+                    time: EngineTime::new(r.engine_boots, r.engine_time, Instant::now().into_std()),
                 });
             }
         }
@@ -357,34 +408,26 @@ pub(crate) async fn request(
     engine: &Engine,
     target: SocketAddr,
     user: &UsmUser,
-    keys: &Mutex<Option<(Bytes, Keys)>>,
+    session: &Session,
     pdu: RequestPdu<'_>,
     options: &RequestOptions,
     dangerous_unauthenticated_time: bool,
 ) -> Result<Pdu, Error> {
-    let remote = engine.remote_engine(target);
+    let remote = session.remote.get_or_init(|| engine.remote_engine(target));
     let mut retried_engine = false;
     let mut retried_time = false;
     if let Some(engine_id) = &user.inner.authoritative_engine_id {
         remote.preset(engine_id);
     }
     loop {
-        let known = remote.discover(engine, target, options).await?;
-        let keys = localized(user, keys, &known.engine_id)?;
-        let now = Instant::now();
-        let usm = UsmRequest {
-            user_name: user.inner.name.clone(),
-            engine_id: known.engine_id.clone(),
-            engine_boots: known.time.boots(),
-            engine_time: known.time.estimated_time(now.into_std()),
-            auth: keys.auth.clone(),
-            privacy: keys.privacy.clone(),
-            context_engine_id: user
-                .inner
-                .context_engine_id
-                .clone()
-                .unwrap_or_else(|| known.engine_id.clone()),
-            context_name: user.inner.context_name.clone(),
+        // Scoped: what the future keeps across the request is `usm` alone.
+        let usm = {
+            let known = match remote.known() {
+                Some(known) => known,
+                // Boxed: the discovery's future is large, and rarely needed.
+                None => Box::pin(remote.discover(engine, target, options)).await?,
+            };
+            session.usm(user, &known, Instant::now())?
         };
         let r = match engine
             .dispatcher()
@@ -402,7 +445,7 @@ pub(crate) async fn request(
         };
         if r.pdu.pdu_type == PduType::Response {
             if r.authenticated {
-                remote.observe(&r, Instant::now());
+                remote.observe(&r);
             }
             return Ok(r.pdu);
         }
@@ -458,21 +501,4 @@ pub(crate) async fn request(
             }
         }
     }
-}
-
-/// The user's keys localized to `engine_id`, cached per manager.
-fn localized(
-    user: &UsmUser,
-    cache: &Mutex<Option<(Bytes, Keys)>>,
-    engine_id: &Bytes,
-) -> Result<Keys, Error> {
-    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((id, keys)) = cache.as_ref() {
-        if id == engine_id {
-            return Ok(keys.clone());
-        }
-    }
-    let keys = user.localize(engine_id)?;
-    *cache = Some((engine_id.clone(), keys.clone()));
-    Ok(keys)
 }
