@@ -115,7 +115,7 @@ pub trait Transport: Debug + Send + Sync + 'static {
     ///
     /// The receive task of the engine sends the datagrams that requests
     /// queued with this, in one system call where the transport can
-    /// ([`UdpTransport`] on Linux, with `sendmmsg`). The default sends them
+    /// ([`UdpTransport`] on Linux, with `sendmmsg` and UDP GSO). The default sends them
     /// one at a time with [`Transport::poll_send_to`], up to the first that
     /// would wait or fail.
     ///

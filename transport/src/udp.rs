@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::sync::atomic::AtomicBool;
 use std::task::{Context, Poll, ready};
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -119,6 +120,10 @@ pub struct UdpTransport {
     is_v6: bool,
     recv_buffer_size: usize,
     send_buffer_size: usize,
+    /// Whether batches go out with UDP generic segmentation offload
+    /// (Linux `UDP_SEGMENT`): probed at bind, cleared if a send says the
+    /// path cannot do it.
+    gso: AtomicBool,
 }
 
 impl UdpTransport {
@@ -162,10 +167,12 @@ impl UdpTransport {
         let recv_buffer_size = read_buffer_size("SO_RCVBUF", socket.recv_buffer_size());
         let send_buffer_size = read_buffer_size("SO_SNDBUF", socket.send_buffer_size());
         let socket = UdpSocket::from_std(socket.into())?;
+        let gso = gso_supported(&socket);
         tracing::debug!(
             local_addr = ?socket.local_addr().ok(),
             recv_buffer_size,
             send_buffer_size,
+            gso,
             "UDP transport bound"
         );
         Ok(Self {
@@ -173,6 +180,7 @@ impl UdpTransport {
             is_v6: addr.is_ipv6(),
             recv_buffer_size,
             send_buffer_size,
+            gso: AtomicBool::new(gso),
         })
     }
 
@@ -301,7 +309,15 @@ impl Transport for UdpTransport {
         }
     }
 
-    /// On Linux, `sendmmsg`: up to 64 datagrams in one system call.
+    /// On Linux, `sendmmsg`: up to 64 datagrams in one system call; and a
+    /// run of at least four datagrams of the same length to the same target
+    /// (requests to one agent) as one `sendmsg` with UDP generic
+    /// segmentation offload (`UDP_SEGMENT`, Linux 4.18): the kernel's
+    /// network stack handles the run once and cuts it into the same
+    /// datagrams at the end (the device, or the receiving host's stack on
+    /// loopback). If the kernel refuses it (a device without checksum
+    /// offload, a segment above the path MTU), the socket goes on with
+    /// `sendmmsg` alone.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     fn poll_send_batch(
         &self,
@@ -314,7 +330,7 @@ impl Transport for UdpTransport {
         loop {
             ready!(self.socket.poll_send_ready(cx))?;
             match self.socket.try_io(tokio::io::Interest::WRITABLE, || {
-                mmsg::send(&self.socket, datagrams, |t| self.os_target(t))
+                mmsg::send(&self.socket, datagrams, &self.gso, |t| self.os_target(t))
             }) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 r => return Poll::Ready(r),
@@ -334,7 +350,10 @@ mod mmsg {
     use std::net::SocketAddr;
     use std::os::fd::AsRawFd;
 
-    use nix::sys::socket::{ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use nix::errno::Errno;
+    use nix::sys::socket::{ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage, sockopt};
     use tokio::net::UdpSocket;
 
     use super::unmap_v4;
@@ -393,14 +412,36 @@ mod mmsg {
         Ok((pushed, n < offered))
     }
 
-    /// Sends a prefix of `datagrams`: up to [`MAX`], and up to the first
-    /// whose target `os_target` refuses (its error if it is the first).
+    /// Sends a prefix of `datagrams`: a run that GSO can carry (see
+    /// [`gso_run`]) in one `sendmsg` while `gso` holds, or with
+    /// `sendmmsg` up to [`MAX`], up to where such a run begins, and up to
+    /// the first whose target `os_target` refuses (its error if it is the
+    /// first).
     pub(super) fn send(
         socket: &UdpSocket,
         datagrams: &[Outgoing],
+        gso: &AtomicBool,
         os_target: impl Fn(SocketAddr) -> io::Result<SocketAddr>,
     ) -> io::Result<usize> {
-        let datagrams = &datagrams[..datagrams.len().min(MAX)];
+        let mut datagrams = &datagrams[..datagrams.len().min(MAX)];
+        if gso.load(Ordering::Relaxed) {
+            let run = gso_run(datagrams);
+            if run >= GSO_MIN_RUN {
+                match send_gso(socket, &datagrams[..run], &os_target) {
+                    Ok(()) => return Ok(run),
+                    Err(e) if gso_refused(&e) => {
+                        tracing::debug!(error = %e, "UDP GSO refused; sending without it");
+                        gso.store(false, Ordering::Relaxed);
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else if let Some(next) =
+                (1..datagrams.len()).find(|&i| gso_run(&datagrams[i..]) >= GSO_MIN_RUN)
+            {
+                // The next call sends that run with GSO.
+                datagrams = &datagrams[..next];
+            }
+        }
         let mut addrs: [Option<SockaddrStorage>; MAX] = [None; MAX];
         let mut n = 0;
         for (d, addr) in datagrams.iter().zip(addrs.iter_mut()) {
@@ -428,6 +469,73 @@ mod mmsg {
         )
         .map_err(io::Error::from)?;
         Ok(results.count())
+    }
+
+    /// The shortest run worth one GSO send instead of `sendmmsg` slots.
+    const GSO_MIN_RUN: usize = 4;
+    /// Segments per GSO send (Linux's `UDP_MAX_SEGMENTS` before 6.9).
+    const GSO_MAX_SEGMENTS: usize = 64;
+    /// The largest datagram sent with GSO: a segment must fit the path MTU
+    /// unfragmented (1,280 bytes is IPv6's minimum MTU, less the headers).
+    const GSO_MAX_SEGMENT: usize = 1_232;
+    /// The largest GSO send: its payload is one UDP datagram to the kernel.
+    const GSO_MAX_PAYLOAD: usize = 65_000;
+
+    /// How many datagrams at the start of `datagrams` one GSO send can
+    /// carry: the same target and the same length (at most
+    /// [`GSO_MAX_SEGMENT`]), at most [`GSO_MAX_SEGMENTS`] and
+    /// [`GSO_MAX_PAYLOAD`] bytes in all.
+    pub(super) fn gso_run(datagrams: &[Outgoing]) -> usize {
+        let Some(first) = datagrams.first() else {
+            return 0;
+        };
+        let len = first.bytes.len();
+        if len == 0 || len > GSO_MAX_SEGMENT {
+            return 1;
+        }
+        datagrams
+            .iter()
+            .take(GSO_MAX_SEGMENTS.min(GSO_MAX_PAYLOAD / len))
+            .take_while(|d| d.target == first.target && d.bytes.len() == len)
+            .count()
+    }
+
+    /// One `sendmsg` of `run` (from [`gso_run`]) with `UDP_SEGMENT` set to
+    /// its datagrams' length: the kernel sends each as its own datagram.
+    fn send_gso(
+        socket: &UdpSocket,
+        run: &[Outgoing],
+        os_target: &impl Fn(SocketAddr) -> io::Result<SocketAddr>,
+    ) -> io::Result<()> {
+        let addr = SockaddrStorage::from(os_target(run[0].target)?);
+        let segment = u16::try_from(run[0].bytes.len()).map_err(io::Error::other)?;
+        let slices: [IoSlice<'_>; GSO_MAX_SEGMENTS] =
+            std::array::from_fn(|i| IoSlice::new(run.get(i).map_or(&[][..], |d| &d.bytes[..])));
+        nix::sys::socket::sendmsg(
+            socket.as_raw_fd(),
+            &slices[..run.len()],
+            &[ControlMessage::UdpGsoSegments(&segment)],
+            MsgFlags::MSG_DONTWAIT,
+            Some(&addr),
+        )
+        .map_err(io::Error::from)?;
+        Ok(())
+    }
+
+    /// Whether a GSO send failed because the socket's path cannot segment
+    /// (no checksum offload: `EIO`; a segment above the path MTU:
+    /// `EINVAL`; `UDP_SEGMENT` unknown: `ENOPROTOOPT`, `EOPNOTSUPP`).
+    fn gso_refused(e: &io::Error) -> bool {
+        matches!(
+            e.raw_os_error().map(Errno::from_raw),
+            Some(Errno::EIO | Errno::EINVAL | Errno::ENOPROTOOPT | Errno::EOPNOTSUPP)
+        )
+    }
+
+    /// Whether the kernel knows `UDP_SEGMENT` (Linux 4.18): it answers the
+    /// option's `getsockopt`.
+    pub(super) fn gso_supported(socket: &UdpSocket) -> bool {
+        nix::sys::socket::getsockopt(socket, sockopt::UdpGsoSegment).is_ok()
     }
 
     fn socket_addr(addr: &SockaddrStorage) -> Option<SocketAddr> {
@@ -485,6 +593,83 @@ mod tests {
         assert_eq!(unmap_v4(v4), v4);
     }
 
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn gso_runs_are_same_target_and_length() {
+        let a: SocketAddr = "127.0.0.1:1".parse().expect("literal");
+        let b: SocketAddr = "127.0.0.1:2".parse().expect("literal");
+        let d = |len: usize, target| Outgoing {
+            bytes: bytes::Bytes::from(vec![7; len]),
+            target,
+        };
+        assert_eq!(mmsg::gso_run(&[]), 0);
+        assert_eq!(mmsg::gso_run(&[d(40, a), d(40, a), d(41, a), d(40, a)]), 2);
+        assert_eq!(mmsg::gso_run(&[d(40, a), d(40, a), d(40, b)]), 2);
+        assert_eq!(mmsg::gso_run(&vec![d(40, a); 100]), 64);
+        assert_eq!(mmsg::gso_run(&vec![d(1_200, a); 100]), 54);
+        assert_eq!(mmsg::gso_run(&vec![d(1_300, a); 10]), 1);
+    }
+
+    /// Runs that go out with GSO arrive as the datagrams they were, in
+    /// order, between datagrams that do not; a run to one target never
+    /// reaches another.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[tokio::test]
+    async fn batches_arrive_as_sent_datagrams() {
+        let transport =
+            UdpTransport::bind(UdpConfig::new().bind("127.0.0.1:0".parse().expect("literal")))
+                .expect("bind");
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let b = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let (to_a, to_b) = (a.local_addr().expect("addr"), b.local_addr().expect("addr"));
+        // (target, length) of each datagram; each carries its index.
+        let plan: Vec<(SocketAddr, usize)> = [
+            (to_a, 40, 10),
+            (to_a, 50, 3),
+            (to_b, 40, 5),
+            (to_a, 2_000, 1),
+            (to_a, 40, 70),
+            (to_b, 1_232, 6),
+        ]
+        .into_iter()
+        .flat_map(|(t, len, n)| std::iter::repeat_n((t, len), n))
+        .collect();
+        let datagrams: Vec<Outgoing> = plan
+            .iter()
+            .enumerate()
+            .map(|(i, &(target, len))| {
+                let mut bytes = vec![0u8; len];
+                bytes[..2].copy_from_slice(&(i as u16).to_be_bytes());
+                bytes[len - 1] = i as u8;
+                Outgoing {
+                    bytes: bytes.into(),
+                    target,
+                }
+            })
+            .collect();
+        let mut rest = &datagrams[..];
+        while !rest.is_empty() {
+            let n = std::future::poll_fn(|cx| transport.poll_send_batch(cx, rest))
+                .await
+                .expect("send");
+            assert!(n > 0);
+            rest = &rest[n..];
+        }
+        for (socket, to) in [(&a, to_a), (&b, to_b)] {
+            socket
+                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .expect("timeout");
+            for (i, d) in datagrams.iter().enumerate().filter(|(_, d)| d.target == to) {
+                let mut buf = [0u8; 4096];
+                let (len, from) = socket.recv_from(&mut buf).expect("datagram");
+                assert_eq!(from, transport.local_addr().expect("addr"));
+                assert_eq!(&buf[..len], &d.bytes[..], "datagram {i}");
+            }
+        }
+        // Loopback segments in software: nothing here made GSO fall back.
+        assert!(transport.gso.load(std::sync::atomic::Ordering::Relaxed));
+    }
+
     #[test]
     fn config_defaults() {
         let config = UdpConfig::default();
@@ -516,4 +701,13 @@ fn force_buffer_size(socket: &Socket, size: usize, which: Buffer) -> io::Result<
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn force_buffer_size(_socket: &Socket, _size: usize, _which: Buffer) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use mmsg::gso_supported;
+
+/// Without `UDP_SEGMENT`, batches go out with one datagram per message.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn gso_supported(_socket: &UdpSocket) -> bool {
+    false
 }
