@@ -1,10 +1,10 @@
-use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::vec;
 
 use futures::Stream;
 use futures::future::BoxFuture;
@@ -75,8 +75,9 @@ use crate::{Error, Manager};
 #[must_use = "streams do nothing unless polled"]
 pub struct Walk {
     root: Oid,
-    /// Varbinds received and not yet yielded.
-    buffer: VecDeque<VarBind>,
+    /// Varbinds received and not yet yielded: the response's own `Vec`,
+    /// so that each varbind moves once, when it is yielded.
+    buffer: vec::IntoIter<VarBind>,
     state: State,
 }
 
@@ -110,7 +111,7 @@ pub enum WalkEnd {
 impl Walk {
     pub(crate) fn new(manager: Manager, root: Oid, bulk: bool) -> Walk {
         Walk {
-            buffer: VecDeque::new(),
+            buffer: Vec::new().into_iter(),
             state: State::Idle(Cursor {
                 state: if bulk {
                     WalkState::get_bulk(manager.target(), root.clone(), manager.max_repetitions())
@@ -158,7 +159,7 @@ impl Stream for Walk {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            if let Some(vb) = this.buffer.pop_front() {
+            if let Some(vb) = this.buffer.next() {
                 return Poll::Ready(Some(Ok(vb)));
             }
             // Failed stands in while the state is taken apart.
@@ -374,50 +375,76 @@ impl WalkState {
         response: Result<Vec<VarBind>, Error>,
         out: &mut impl Extend<VarBind>,
     ) -> Result<ControlFlow<WalkEnd>, Error> {
-        let varbinds = match response {
+        let mut varbinds = match response {
             Ok(varbinds) => varbinds,
             Err(e) => return self.read_error(e),
         };
+        let read = self.keep_accepted(&mut varbinds);
+        out.extend(varbinds);
+        read
+    }
+
+    /// [`read`](WalkState::read) of a response that arrived, in place:
+    /// leaves in `varbinds` the ones to yield, in order. The varbinds are
+    /// not moved unless the agent mixes OIDs outside the subtree in
+    /// between ones inside it.
+    fn keep_accepted(
+        &mut self,
+        varbinds: &mut Vec<VarBind>,
+    ) -> Result<ControlFlow<WalkEnd>, Error> {
         if varbinds.is_empty() {
             return Ok(ControlFlow::Break(WalkEnd::EmptyResponse));
         }
         let mut left = false;
-        let mut exceptions: Option<Vec<VarBind>> = None;
-        // The last varbind accepted, held back until the next one has been
-        // checked against it, so that `out` needs only `Extend`.
-        let mut accepted: Option<VarBind> = None;
-        for vb in varbinds {
-            let inside = vb.oid.starts_with(&self.root);
-            if let Some(exceptions) = &mut exceptions {
-                if inside {
-                    exceptions.push(vb);
-                }
-                continue;
-            }
-            if !inside {
+        // varbinds[..kept] are accepted; each is checked against the one
+        // before it, the first against the last one of the previous
+        // response.
+        let mut kept = 0;
+        let mut exception = None;
+        for i in 0..varbinds.len() {
+            let vb = &varbinds[i];
+            if !vb.oid.starts_with(&self.root) {
                 left = true;
                 continue;
             }
             if vb.value.is_exception() {
-                exceptions = Some(vec![vb]);
-                continue;
+                exception = Some(i);
+                break;
             }
-            let previous = accepted.as_ref().map_or(&self.last, |prev| &prev.oid);
+            let previous = match kept {
+                0 => &self.last,
+                n => &varbinds[n - 1].oid,
+            };
             if vb.oid <= *previous {
-                let error = Error::NonIncreasingOid {
+                let previous = Box::new(previous.clone());
+                let next = Box::new(varbinds.swap_remove(i));
+                varbinds.truncate(kept);
+                return Err(Error::NonIncreasingOid {
                     target: self.target,
-                    previous: Box::new(previous.clone()),
-                    next: Box::new(vb),
-                };
-                out.extend(accepted);
-                return Err(error);
+                    previous,
+                    next,
+                });
             }
-            out.extend(accepted.replace(vb));
+            if i != kept {
+                // varbinds[kept] is outside the subtree: dropped below.
+                varbinds.swap(kept, i);
+            }
+            kept += 1;
         }
+        // The first exception inside the subtree, then every later varbind
+        // inside it; everything from `kept` on that is not one of them is
+        // outside the subtree.
+        let exceptions = exception.map(|at| {
+            let root = &self.root;
+            varbinds
+                .drain(at..)
+                .filter(|vb| vb.oid.starts_with(root))
+                .collect::<Vec<_>>()
+        });
+        varbinds.truncate(kept);
         // One clone per response, not per varbind.
-        if let Some(newest) = accepted {
+        if let Some(newest) = varbinds.last() {
             self.last = newest.oid.clone();
-            out.extend(Some(newest));
         }
         Ok(match exceptions {
             Some(exceptions) => ControlFlow::Break(WalkEnd::Exception(exceptions)),
@@ -505,14 +532,22 @@ impl Cursor {
         (self, response)
     }
 
-    /// Reads a response: appends the varbinds to yield to `buffer`.
-    /// Returns how the walk ends, or `None` to go on.
+    /// Reads a response: puts the varbinds to yield in `buffer`, which is
+    /// empty. Returns how the walk ends, or `None` to go on.
     fn read(
         &mut self,
         response: Result<Vec<VarBind>, Error>,
-        buffer: &mut VecDeque<VarBind>,
+        buffer: &mut vec::IntoIter<VarBind>,
     ) -> Option<Outcome> {
-        match self.state.read(response, buffer) {
+        let read = match response {
+            Ok(mut varbinds) => {
+                let read = self.state.keep_accepted(&mut varbinds);
+                *buffer = varbinds.into_iter();
+                read
+            }
+            Err(e) => self.state.read_error(e),
+        };
+        match read {
             Ok(ControlFlow::Continue(())) => None,
             Ok(ControlFlow::Break(end)) => Some(Outcome::End(end)),
             Err(e) => Some(Outcome::Error(e)),
@@ -589,7 +624,7 @@ mod tests {
     #[test]
     fn reads_the_whole_response_after_the_end_as_net_snmp() {
         let mut w = WalkState::get_bulk(target(), oid!(1, 3, 6, 1, 9), 10);
-        let mut out = VecDeque::new();
+        let mut out = std::collections::VecDeque::new();
         let end_of_mib = |oid| VarBind::new(oid, Value::EndOfMibView);
         let r = Ok(vec![
             vb(oid!(1, 3, 6, 1, 9, 1), 1),
