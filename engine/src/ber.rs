@@ -14,7 +14,7 @@ use bytes::BufMut;
 use bytes::BytesMut;
 
 use crate::Oid;
-use crate::oid::MAX_OID_LEN;
+use crate::oid::{INLINE_ARCS, MAX_OID_LEN};
 
 pub(crate) const TAG_INTEGER: u8 = 0x02;
 pub(crate) const TAG_OCTET_STRING: u8 = 0x04;
@@ -297,39 +297,103 @@ fn decode_unsigned(content: &[u8], max: usize) -> Option<u64> {
     Some(c.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
 }
 
+/// The arcs of an OID whose contents take fewer bytes than this fit in
+/// [`Oid`]'s inline storage (one byte gives two sub-identifiers).
+const INLINE_CONTENT: usize = INLINE_ARCS;
+
+/// Decodes the contents of an OBJECT IDENTIFIER (X.690 §8.19).
+///
+/// Errors, checked in this order for each byte: a sub-identifier above
+/// `u32::MAX` (the first encoded one may reach `u32::MAX + 80`, since it
+/// holds the first two) is [`DecodeErrorKind::InvalidOid`]; a sub-identifier
+/// past the 128th is [`DecodeErrorKind::OidTooLong`]; contents that end
+/// inside a sub-identifier are [`DecodeErrorKind::InvalidOid`].
 fn decode_oid(content: &[u8]) -> Result<Oid, DecodeErrorKind> {
-    let mut oid = Oid::empty();
-    let mut acc: u64 = 0;
-    let mut in_arc = false;
-    for &b in content {
-        acc = (acc << 7) | u64::from(b & 0x7f);
-        if acc > u64::from(u32::MAX) + 80 {
-            return Err(DecodeErrorKind::InvalidOid);
-        }
-        in_arc = true;
-        if b & 0x80 == 0 {
-            if oid.is_empty() {
-                let (first, second) = match acc {
-                    0..40 => (0, acc),
-                    40..80 => (1, acc - 40),
-                    _ => (2, acc - 80),
-                };
-                oid.push(first);
-                oid.push(u32::try_from(second).map_err(|_| DecodeErrorKind::InvalidOid)?);
-            } else {
-                if oid.len() >= MAX_OID_LEN {
-                    return Err(DecodeErrorKind::OidTooLong);
-                }
-                oid.push(u32::try_from(acc).map_err(|_| DecodeErrorKind::InvalidOid)?);
+    if content.len() < INLINE_CONTENT {
+        let mut arcs = [0; INLINE_ARCS];
+        let n = decode_arcs(content, &mut arcs)?;
+        Ok(Oid::from_decoded_inline(arcs, n))
+    } else {
+        let mut arcs = [0; MAX_OID_LEN];
+        let n = decode_arcs(content, &mut arcs)?;
+        Ok(Oid::from_decoded(&arcs[..n]))
+    }
+}
+
+/// Decodes the sub-identifiers of `content` into `arcs`, whose length is
+/// the most that are allowed; returns how many there are.
+#[inline(always)]
+fn decode_arcs(content: &[u8], arcs: &mut [u32]) -> Result<usize, DecodeErrorKind> {
+    let (&first, rest) = match content.split_first() {
+        Some(split) => split,
+        None => return Ok(0),
+    };
+    // The first encoded sub-identifier holds the first two (§8.19.4).
+    let mut n;
+    let mut bytes = rest.iter();
+    let acc = if first < 0x80 {
+        u64::from(first)
+    } else {
+        let mut acc = u64::from(first & 0x7f);
+        loop {
+            let Some(&b) = bytes.next() else {
+                return Err(DecodeErrorKind::InvalidOid);
+            };
+            acc = (acc << 7) | u64::from(b & 0x7f);
+            if acc > u64::from(u32::MAX) + 80 {
+                return Err(DecodeErrorKind::InvalidOid);
             }
-            acc = 0;
-            in_arc = false;
+            if b < 0x80 {
+                break acc;
+            }
         }
+    };
+    let (a, b) = match acc {
+        0..40 => (0, acc),
+        40..80 => (1, acc - 40),
+        _ => (2, acc - 80),
+    };
+    let b = u32::try_from(b).map_err(|_| DecodeErrorKind::InvalidOid)?;
+    match arcs {
+        [x, y, ..] => {
+            *x = a;
+            *y = b;
+        }
+        _ => return Err(DecodeErrorKind::OidTooLong),
     }
-    if in_arc {
-        return Err(DecodeErrorKind::InvalidOid);
+    n = 2;
+    while let Some(&b) = bytes.next() {
+        let arc = if b < 0x80 {
+            // The common case: a sub-identifier below 128, in one byte.
+            u32::from(b)
+        } else {
+            let mut acc = u64::from(b & 0x7f);
+            loop {
+                let Some(&b) = bytes.next() else {
+                    return Err(DecodeErrorKind::InvalidOid);
+                };
+                acc = (acc << 7) | u64::from(b & 0x7f);
+                if acc > u64::from(u32::MAX) + 80 {
+                    return Err(DecodeErrorKind::InvalidOid);
+                }
+                if b < 0x80 {
+                    break;
+                }
+            }
+            let Some(slot) = arcs.get_mut(n) else {
+                return Err(DecodeErrorKind::OidTooLong);
+            };
+            *slot = u32::try_from(acc).map_err(|_| DecodeErrorKind::InvalidOid)?;
+            n += 1;
+            continue;
+        };
+        let Some(slot) = arcs.get_mut(n) else {
+            return Err(DecodeErrorKind::OidTooLong);
+        };
+        *slot = arc;
+        n += 1;
     }
-    Ok(oid)
+    Ok(n)
 }
 
 // ---------------------------------------------------------------------
@@ -464,7 +528,119 @@ pub(crate) fn put_oid_with_len<B: BufMut>(buf: &mut B, tag: u8, oid: &Oid, len: 
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The decoder before the fast one: one checked push per sub-identifier.
+    fn decode_oid_by_push(content: &[u8]) -> Result<Oid, DecodeErrorKind> {
+        let mut oid = Oid::empty();
+        let mut acc: u64 = 0;
+        let mut in_arc = false;
+        for &b in content {
+            acc = (acc << 7) | u64::from(b & 0x7f);
+            if acc > u64::from(u32::MAX) + 80 {
+                return Err(DecodeErrorKind::InvalidOid);
+            }
+            in_arc = true;
+            if b & 0x80 == 0 {
+                if oid.is_empty() {
+                    let (first, second) = match acc {
+                        0..40 => (0, acc),
+                        40..80 => (1, acc - 40),
+                        _ => (2, acc - 80),
+                    };
+                    oid.push(first);
+                    oid.push(u32::try_from(second).map_err(|_| DecodeErrorKind::InvalidOid)?);
+                } else {
+                    if oid.len() >= MAX_OID_LEN {
+                        return Err(DecodeErrorKind::OidTooLong);
+                    }
+                    oid.push(u32::try_from(acc).map_err(|_| DecodeErrorKind::InvalidOid)?);
+                }
+                acc = 0;
+                in_arc = false;
+            }
+        }
+        if in_arc {
+            return Err(DecodeErrorKind::InvalidOid);
+        }
+        Ok(oid)
+    }
+
+    /// Contents biased towards what breaks OID decoders: continuation
+    /// bytes, 0x80 padding, 0xff runs, and lengths around the inline size
+    /// and the 128 sub-identifier limit.
+    fn oid_contents() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            4 => 0u8..0x80,
+            2 => 0x80u8..=0xff,
+            1 => Just(0x80u8),
+            1 => Just(0xffu8),
+            1 => Just(0x8fu8),
+        ];
+        prop_oneof![
+            prop::collection::vec(byte.clone(), 0..40),
+            prop::collection::vec(byte, 120..140),
+            prop::collection::vec(0u8..0x80, 125..132),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn fast_oid_decoder_matches_the_checked_one(content in oid_contents()) {
+            prop_assert_eq!(decode_oid(&content), decode_oid_by_push(&content));
+        }
+
+        #[test]
+        fn oids_round_trip(first in 0u32..3, second in 0u32..40, rest in prop::collection::vec(any::<u32>(), 0..126)) {
+            let mut arcs = vec![first, second];
+            arcs.extend(rest);
+            let o = Oid::from_slice(&arcs);
+            let mut b = BytesMut::new();
+            put_oid(&mut b, TAG_OID, &o);
+            let content = Reader::new(&b).tlv().unwrap().content;
+            prop_assert_eq!(decode_oid(content), Ok(o));
+        }
+    }
+
+    #[test]
+    fn oid_limits() {
+        // 128 sub-identifiers (the first byte holds two), then one more.
+        let mut c = vec![0x2b; 127];
+        assert_eq!(decode_oid(&c).unwrap().len(), 128);
+        c.push(1);
+        assert_eq!(decode_oid(&c), Err(DecodeErrorKind::OidTooLong));
+        // A truncated arc past the limit is a truncated arc.
+        c[127] = 0x81;
+        assert_eq!(decode_oid(&c), Err(DecodeErrorKind::InvalidOid));
+        // The first encoded sub-identifier may reach u32::MAX + 80.
+        let mut b = BytesMut::new();
+        put_oid(&mut b, TAG_OID, &Oid::from_slice(&[2, u32::MAX - 80]));
+        assert_eq!(decode_oid(&b[2..]).unwrap().arcs(), &[2, u32::MAX - 80]);
+        assert_eq!(
+            decode_oid(&[0x90, 0x80, 0x80, 0x80, 0x4f]).unwrap().arcs(),
+            &[2, u32::MAX]
+        );
+        assert_eq!(
+            decode_oid(&[0x90, 0x80, 0x80, 0x80, 0x50]),
+            Err(DecodeErrorKind::InvalidOid)
+        );
+        // Later sub-identifiers stop at u32::MAX.
+        assert_eq!(
+            decode_oid(&[0x2b, 0x8f, 0xff, 0xff, 0xff, 0x7f])
+                .unwrap()
+                .arcs(),
+            &[1, 3, u32::MAX]
+        );
+        assert_eq!(
+            decode_oid(&[0x2b, 0x90, 0x80, 0x80, 0x80, 0x00]),
+            Err(DecodeErrorKind::InvalidOid)
+        );
+        for c in [&[0x80][..], &[0xff], &[0x2b, 0x80], &[0x2b, 1, 0xff, 0xff]] {
+            assert_eq!(decode_oid(c), Err(DecodeErrorKind::InvalidOid), "{c:x?}");
+        }
+    }
 
     fn int(bytes: &[u8]) -> Option<i64> {
         decode_signed(bytes)

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes};
 
 use crate::ber::*;
 use crate::{
-    AnyPdu, DecodeError, DecodeErrorKind, Message, Pdu, PduType, RequestPdu, RequestVarBinds,
+    AnyPdu, DecodeError, DecodeErrorKind, Message, Oid, Pdu, PduType, RequestPdu, RequestVarBinds,
     TrapV1Pdu, Value, VarBind, Version,
 };
 
@@ -201,10 +201,15 @@ pub(crate) fn decode_varbinds(
     let mut out = Vec::with_capacity(n);
     while !r.is_empty() {
         let mut vb = r.expect(TAG_SEQUENCE)?.reader();
-        let oid = vb.expect(TAG_OID)?.oid()?;
-        let value = decode_value(vb.tlv()?, bytes)?;
+        let oid_tlv = vb.expect(TAG_OID)?;
+        // Each varbind is decoded in its place in `out`, not built and
+        // then moved there; a partly decoded one goes with `out` on error.
+        out.push(VarBind::null(Oid::empty()));
+        let last = out.len() - 1;
+        let slot = &mut out[last];
+        slot.oid = oid_tlv.oid()?;
+        decode_value_into(vb.tlv()?, bytes, &mut slot.value)?;
         vb.finish()?;
-        out.push(VarBind { oid, value });
     }
     Ok(out)
 }
@@ -218,8 +223,11 @@ fn slice(bytes: &Bytes, tlv: &Tlv<'_>) -> Result<Bytes, DecodeError> {
     Ok(bytes.slice(tlv.start..end))
 }
 
-pub(crate) fn decode_value(tlv: Tlv<'_>, bytes: &Bytes) -> Result<Value, DecodeError> {
-    Ok(match tlv.tag {
+/// Decodes a varbind's value into `value`, which is left as it is on
+/// error.
+#[inline]
+fn decode_value_into(tlv: Tlv<'_>, bytes: &Bytes, value: &mut Value) -> Result<(), DecodeError> {
+    *value = match tlv.tag {
         TAG_INTEGER => Value::Integer(tlv.i32()?),
         TAG_OCTET_STRING => Value::OctetString(slice(bytes, &tlv)?),
         TAG_NULL => {
@@ -246,7 +254,8 @@ pub(crate) fn decode_value(tlv: Tlv<'_>, bytes: &Bytes) -> Result<Value, DecodeE
             Value::EndOfMibView
         }
         other => return Err(tlv.err(DecodeErrorKind::UnknownValueTag(other))),
-    })
+    };
+    Ok(())
 }
 
 fn ipv4(tlv: &Tlv<'_>) -> Result<Ipv4Addr, DecodeError> {
@@ -483,7 +492,7 @@ pub fn varbind_encoded_len(vb: &VarBind) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Oid, oid};
+    use crate::oid;
 
     /// `snmpget -v2c -c public localhost sysDescr.0` as net-snmp 5.9 sends it.
     const NET_SNMP_GET: &[u8] = &[

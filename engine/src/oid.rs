@@ -1,9 +1,9 @@
 //! Object identifiers (RFC 2578 §3.5, encoded as in X.690 §8.19).
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
-
-use smallvec::SmallVec;
 
 /// The largest number of sub-identifiers an OID may have (RFC 2578 §3.5).
 pub const MAX_OID_LEN: usize = 128;
@@ -13,7 +13,8 @@ pub const MAX_OID_LEN: usize = 128;
 ///
 /// OIDs compare lexicographically by sub-identifier, which is the order SNMP
 /// uses for GETNEXT and walks (`1.3.6.1.2 < 1.3.6.1.2.1 < 1.3.6.1.3`).
-/// OIDs of up to 16 sub-identifiers are stored inline, without allocating.
+/// OIDs of up to 15 sub-identifiers are stored inline, without allocating,
+/// in 64 bytes (a [`VarBind`](crate::VarBind) takes 128).
 ///
 /// # Examples
 ///
@@ -26,8 +27,83 @@ pub const MAX_OID_LEN: usize = 128;
 /// assert_eq!(sys_descr.to_string(), "1.3.6.1.2.1.1.1.0");
 /// # Ok::<(), snmux::ParseOidError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Oid(SmallVec<[u32; 16]>);
+#[derive(Clone)]
+pub struct Oid(Arcs);
+
+/// The sub-identifiers an [`Oid`] stores inline.
+pub(crate) const INLINE_ARCS: usize = 15;
+
+/// An [`Oid`]'s sub-identifiers. The inline length is an enum so that the
+/// layout has a niche: `Oid`, `Option<Oid>` and [`Value`](crate::Value)
+/// all take 64 bytes. Which variant holds an OID does not matter to its
+/// value: comparisons and hashes go by [`Oid::arcs`].
+#[derive(Clone)]
+enum Arcs {
+    Inline {
+        len: InlineLen,
+        arcs: [u32; INLINE_ARCS],
+    },
+    Heap(Vec<u32>),
+}
+
+/// `0..=INLINE_ARCS`.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum InlineLen {
+    L0,
+    L1,
+    L2,
+    L3,
+    L4,
+    L5,
+    L6,
+    L7,
+    L8,
+    L9,
+    L10,
+    L11,
+    L12,
+    L13,
+    L14,
+    L15,
+}
+
+impl InlineLen {
+    const ALL: [InlineLen; INLINE_ARCS + 1] = {
+        use InlineLen::*;
+        [
+            L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15,
+        ]
+    };
+
+    /// `n`, if it is at most [`INLINE_ARCS`].
+    #[inline]
+    fn new(n: usize) -> Option<Self> {
+        Self::ALL.get(n).copied()
+    }
+}
+
+impl Arcs {
+    #[inline]
+    fn from_slice(arcs: &[u32]) -> Self {
+        match InlineLen::new(arcs.len()) {
+            Some(len) => {
+                let mut inline = [0; INLINE_ARCS];
+                inline[..arcs.len()].copy_from_slice(arcs);
+                Arcs::Inline { len, arcs: inline }
+            }
+            None => Arcs::Heap(arcs.to_vec()),
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Arcs::Inline { len, arcs } => &arcs[..*len as usize],
+            Arcs::Heap(arcs) => arcs,
+        }
+    }
+}
 
 /// Builds an [`Oid`] from sub-identifiers: `oid!(1, 3, 6, 1, 2, 1, 1, 1, 0)`.
 #[macro_export]
@@ -40,7 +116,10 @@ macro_rules! oid {
 impl Oid {
     /// The empty OID (no sub-identifiers).
     pub const fn empty() -> Self {
-        Self(SmallVec::new_const())
+        Self(Arcs::Inline {
+            len: InlineLen::L0,
+            arcs: [0; INLINE_ARCS],
+        })
     }
 
     /// Builds an OID from its sub-identifiers.
@@ -65,27 +144,29 @@ impl Oid {
     /// two sub-identifiers cannot be encoded.
     pub fn try_from_slice(arcs: &[u32]) -> Result<Self, ParseOidError> {
         check(arcs)?;
-        Ok(Self(SmallVec::from_slice(arcs)))
+        Ok(Self(Arcs::from_slice(arcs)))
     }
 
     /// The sub-identifiers.
+    #[inline]
     pub fn arcs(&self) -> &[u32] {
-        &self.0
+        self.0.as_slice()
     }
 
     /// The number of sub-identifiers.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.arcs().len()
     }
 
     /// Whether the OID has no sub-identifiers.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.arcs().is_empty()
     }
 
     /// Whether `prefix` is a prefix of `self` (an OID starts with itself).
+    #[inline]
     pub fn starts_with(&self, prefix: &Oid) -> bool {
-        self.0.starts_with(&prefix.0)
+        self.arcs().starts_with(prefix.arcs())
     }
 
     /// This OID with one more sub-identifier: `sysDescr.child(0)`.
@@ -106,37 +187,111 @@ impl Oid {
     /// Panics if the result would exceed [`MAX_OID_LEN`].
     #[must_use]
     pub fn join(&self, index: &[u32]) -> Oid {
-        assert!(
-            self.0.len() + index.len() <= MAX_OID_LEN,
-            "an OID has at most 128 sub-identifiers"
-        );
-        let mut arcs = self.0.clone();
-        arcs.extend_from_slice(index);
-        Oid(arcs)
+        let arcs = self.arcs();
+        let len = arcs.len() + index.len();
+        assert!(len <= MAX_OID_LEN, "an OID has at most 128 sub-identifiers");
+        match InlineLen::new(len) {
+            Some(inline_len) => {
+                let mut inline = [0; INLINE_ARCS];
+                inline[..arcs.len()].copy_from_slice(arcs);
+                inline[arcs.len()..len].copy_from_slice(index);
+                Oid(Arcs::Inline {
+                    len: inline_len,
+                    arcs: inline,
+                })
+            }
+            None => Oid(Arcs::Heap([arcs, index].concat())),
+        }
     }
 
     /// The sub-identifiers of `self` after `prefix` (a table row's index),
     /// or `None` if `self` does not start with `prefix`.
     pub fn suffix(&self, prefix: &Oid) -> Option<&[u32]> {
-        self.0.strip_prefix(prefix.0.as_slice())
+        self.arcs().strip_prefix(prefix.arcs())
     }
 
     /// The parent OID (without the last sub-identifier), or `None` for the
     /// empty OID.
     pub fn parent(&self) -> Option<Oid> {
-        let (_, rest) = self.0.split_last()?;
-        Some(Oid(SmallVec::from_slice(rest)))
+        let (_, rest) = self.arcs().split_last()?;
+        Some(Oid(Arcs::from_slice(rest)))
     }
 
+    /// The OID of `arcs[..len]`, which the BER decoder has checked.
+    #[inline]
+    pub(crate) fn from_decoded_inline(arcs: [u32; INLINE_ARCS], len: usize) -> Oid {
+        debug_assert!(check(&arcs[..len]).is_ok());
+        match InlineLen::new(len) {
+            Some(len) => Oid(Arcs::Inline { len, arcs }),
+            None => Oid(Arcs::from_slice(&arcs)),
+        }
+    }
+
+    /// The OID of `arcs`, which the BER decoder has checked.
+    pub(crate) fn from_decoded(arcs: &[u32]) -> Oid {
+        debug_assert!(check(arcs).is_ok());
+        Oid(Arcs::from_slice(arcs))
+    }
+
+    /// Appends a sub-identifier (callers check [`MAX_OID_LEN`]).
     pub(crate) fn push(&mut self, arc: u32) {
-        self.0.push(arc);
+        match &mut self.0 {
+            Arcs::Inline { len, arcs } => match InlineLen::new(*len as usize + 1) {
+                Some(longer) => {
+                    arcs[*len as usize] = arc;
+                    *len = longer;
+                }
+                None => {
+                    let mut heap = Vec::with_capacity(2 * INLINE_ARCS);
+                    heap.extend_from_slice(arcs);
+                    heap.push(arc);
+                    self.0 = Arcs::Heap(heap);
+                }
+            },
+            Arcs::Heap(arcs) => arcs.push(arc),
+        }
+    }
+}
+
+impl PartialEq for Oid {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.arcs() == other.arcs()
+    }
+}
+
+impl Eq for Oid {}
+
+impl PartialOrd for Oid {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Oid {
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.arcs().cmp(other.arcs())
+    }
+}
+
+impl Hash for Oid {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.arcs().hash(state);
+    }
+}
+
+impl Default for Oid {
+    fn default() -> Self {
+        Oid::empty()
     }
 }
 
 impl fmt::Display for Oid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        for arc in &self.0 {
+        for arc in self.arcs() {
             if !first {
                 f.write_str(".")?;
             }
@@ -278,6 +433,52 @@ mod tests {
         let c = oid!(1, 3, 6, 1, 3);
         let d = oid!(1, 3, 6, 1, 10);
         assert!(a < b && b < c && c < d);
+    }
+
+    #[test]
+    fn inline_and_heap_oids_are_the_same_values() {
+        use std::collections::hash_map::DefaultHasher;
+        let hash = |o: &Oid| {
+            let mut h = DefaultHasher::new();
+            o.hash(&mut h);
+            h.finish()
+        };
+        for n in [0, 1, 14, 15, 16, 17, 40, 128] {
+            let arcs: Vec<u32> = (0..n as u32).map(|i| i % 3).collect();
+            let whole = Oid::from_slice(&arcs);
+            // Grown one arc at a time: inline, then on the heap.
+            let mut pushed = Oid::empty();
+            for &a in &arcs {
+                pushed.push(a);
+            }
+            let joined = Oid::empty().join(&arcs);
+            for o in [&pushed, &joined] {
+                assert_eq!(o, &whole);
+                assert_eq!(o.cmp(&whole), Ordering::Equal);
+                assert_eq!(hash(o), hash(&whole));
+                assert_eq!(o.arcs(), &arcs[..]);
+            }
+            if n > 0 {
+                let parent = whole.parent().unwrap();
+                assert_eq!(parent.arcs(), &arcs[..n - 1]);
+                assert_eq!(parent.child(arcs[n - 1]), whole);
+                assert!(parent < whole);
+            }
+        }
+        // Order does not depend on where the arcs are.
+        let long = Oid::from_slice(&[1; 20]);
+        assert!(Oid::from_slice(&[1; 15]) < long);
+        assert!(long < Oid::from_slice(&[1, 2]));
+    }
+
+    #[test]
+    fn sizes() {
+        // A VarBind (an Oid and a Value that may hold one) moves in 128
+        // bytes, which the compiler copies inline.
+        assert_eq!(std::mem::size_of::<Oid>(), 64);
+        assert_eq!(std::mem::size_of::<Option<Oid>>(), 64);
+        assert_eq!(std::mem::size_of::<crate::Value>(), 64);
+        assert_eq!(std::mem::size_of::<crate::VarBind>(), 128);
     }
 
     #[test]
