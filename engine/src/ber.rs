@@ -164,6 +164,13 @@ impl<'a> Tlv<'a> {
         decode_oid(self.content).map_err(|kind| self.err(kind))
     }
 
+    /// [`Tlv::oid`] into `oid`, in place: no OID is built and then moved.
+    /// On error `oid` is some valid OID.
+    #[inline]
+    pub(crate) fn oid_into(&self, oid: &mut Oid) -> Result<(), DecodeError> {
+        decode_oid_into(self.content, oid).map_err(|kind| self.err(kind))
+    }
+
     pub(crate) fn null(&self) -> Result<(), DecodeError> {
         if self.content.is_empty() {
             Ok(())
@@ -317,6 +324,17 @@ fn decode_oid(content: &[u8]) -> Result<Oid, DecodeErrorKind> {
         let mut arcs = [0; MAX_OID_LEN];
         let n = decode_arcs(content, &mut arcs)?;
         Ok(Oid::from_decoded(&arcs[..n]))
+    }
+}
+
+/// [`decode_oid`] into `oid`.
+#[inline]
+fn decode_oid_into(content: &[u8], oid: &mut Oid) -> Result<(), DecodeErrorKind> {
+    if content.len() < INLINE_CONTENT {
+        oid.set_inline(|arcs| decode_arcs(content, arcs))
+    } else {
+        *oid = decode_oid(content)?;
+        Ok(())
     }
 }
 
@@ -531,6 +549,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::oid;
 
     /// The decoder before the fast one: one checked push per sub-identifier.
     fn decode_oid_by_push(content: &[u8]) -> Result<Oid, DecodeErrorKind> {
@@ -589,7 +608,14 @@ mod tests {
     proptest! {
         #[test]
         fn fast_oid_decoder_matches_the_checked_one(content in oid_contents()) {
-            prop_assert_eq!(decode_oid(&content), decode_oid_by_push(&content));
+            let want = decode_oid_by_push(&content);
+            prop_assert_eq!(&decode_oid(&content), &want);
+            // In place, over a short and a long OID decoded before.
+            for before in [oid!(1, 3, 6, 1, 2, 1), Oid::from_slice(&[1; 40][..])] {
+                let mut oid = before;
+                let got = decode_oid_into(&content, &mut oid).map(|()| oid);
+                prop_assert_eq!(&got, &want);
+            }
         }
 
         #[test]

@@ -198,19 +198,26 @@ pub(crate) fn decode_varbinds(
             _ => break,
         }
     }
+    // Filled with placeholders first (constants, written straight to the
+    // heap), then each varbind is decoded in its place: no VarBind is built
+    // and then moved, which costs more than decoding one.
     let mut out = Vec::with_capacity(n);
+    out.resize_with(n, || VarBind::null(Oid::placeholder()));
+    let mut decoded = 0;
     while !r.is_empty() {
         let mut vb = r.expect(TAG_SEQUENCE)?.reader();
         let oid_tlv = vb.expect(TAG_OID)?;
-        // Each varbind is decoded in its place in `out`, not built and
-        // then moved there; a partly decoded one goes with `out` on error.
-        out.push(VarBind::null(Oid::empty()));
-        let last = out.len() - 1;
-        let slot = &mut out[last];
-        slot.oid = oid_tlv.oid()?;
+        if decoded == out.len() {
+            // More than were counted (short or past the first 1,024).
+            out.push(VarBind::null(Oid::placeholder()));
+        }
+        let slot = &mut out[decoded];
+        oid_tlv.oid_into(&mut slot.oid)?;
         decode_value_into(vb.tlv()?, bytes, &mut slot.value)?;
         vb.finish()?;
+        decoded += 1;
     }
+    out.truncate(decoded);
     Ok(out)
 }
 
@@ -223,38 +230,46 @@ fn slice(bytes: &Bytes, tlv: &Tlv<'_>) -> Result<Bytes, DecodeError> {
     Ok(bytes.slice(tlv.start..end))
 }
 
-/// Decodes a varbind's value into `value`, which is left as it is on
+/// Decodes a varbind's value into `value`, which is some valid value on
 /// error.
 #[inline]
 fn decode_value_into(tlv: Tlv<'_>, bytes: &Bytes, value: &mut Value) -> Result<(), DecodeError> {
-    *value = match tlv.tag {
-        TAG_INTEGER => Value::Integer(tlv.i32()?),
-        TAG_OCTET_STRING => Value::OctetString(slice(bytes, &tlv)?),
+    // Each arm writes its variant to `value` directly, not through a
+    // temporary Value.
+    match tlv.tag {
+        TAG_INTEGER => *value = Value::Integer(tlv.i32()?),
+        TAG_OCTET_STRING => *value = Value::OctetString(slice(bytes, &tlv)?),
         TAG_NULL => {
             tlv.null()?;
-            Value::Null
+            *value = Value::Null;
         }
-        TAG_OID => Value::ObjectIdentifier(tlv.oid()?),
-        TAG_IP_ADDRESS => Value::IpAddress(ipv4(&tlv)?),
-        TAG_COUNTER32 => Value::Counter32(tlv.u32()?),
-        TAG_GAUGE32 => Value::Gauge32(tlv.u32()?),
-        TAG_TIMETICKS => Value::TimeTicks(tlv.u32()?),
-        TAG_OPAQUE => Value::Opaque(slice(bytes, &tlv)?),
-        TAG_COUNTER64 => Value::Counter64(tlv.u64()?),
+        TAG_OID => {
+            if let Value::ObjectIdentifier(oid) = value {
+                tlv.oid_into(oid)?;
+            } else {
+                *value = Value::ObjectIdentifier(tlv.oid()?);
+            }
+        }
+        TAG_IP_ADDRESS => *value = Value::IpAddress(ipv4(&tlv)?),
+        TAG_COUNTER32 => *value = Value::Counter32(tlv.u32()?),
+        TAG_GAUGE32 => *value = Value::Gauge32(tlv.u32()?),
+        TAG_TIMETICKS => *value = Value::TimeTicks(tlv.u32()?),
+        TAG_OPAQUE => *value = Value::Opaque(slice(bytes, &tlv)?),
+        TAG_COUNTER64 => *value = Value::Counter64(tlv.u64()?),
         TAG_NO_SUCH_OBJECT => {
             tlv.null()?;
-            Value::NoSuchObject
+            *value = Value::NoSuchObject;
         }
         TAG_NO_SUCH_INSTANCE => {
             tlv.null()?;
-            Value::NoSuchInstance
+            *value = Value::NoSuchInstance;
         }
         TAG_END_OF_MIB_VIEW => {
             tlv.null()?;
-            Value::EndOfMibView
+            *value = Value::EndOfMibView;
         }
         other => return Err(tlv.err(DecodeErrorKind::UnknownValueTag(other))),
-    };
+    }
     Ok(())
 }
 
@@ -606,6 +621,31 @@ mod tests {
         for n in 0..msg.len() {
             let err = Message::decode(&msg.slice(..n)).unwrap_err();
             assert!(err.offset <= n, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn varbinds_past_the_counted_ones_decode() {
+        // A varbind of an empty OID is too short to be counted, and only
+        // the first 1,024 are: the others are decoded all the same.
+        for varbinds in [
+            vec![
+                VarBind::null(Oid::empty()),
+                VarBind::new(
+                    oid!(1, 3, 6, 1),
+                    Value::ObjectIdentifier(oid!(1, 3, 6, 1, 9)),
+                ),
+            ],
+            (0..1100u32)
+                .map(|i| VarBind::new(oid!(1, 3, 6, 1).child(i), Value::Counter32(i)))
+                .collect(),
+        ] {
+            let msg = Message::new(
+                Version::V2c,
+                "public",
+                Pdu::new(PduType::Response, 1, varbinds),
+            );
+            assert_eq!(Message::decode(&msg.to_bytes()).unwrap(), msg);
         }
     }
 

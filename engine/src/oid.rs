@@ -227,6 +227,42 @@ impl Oid {
         }
     }
 
+    /// Sets the OID, in place, to the sub-identifiers that `decode` writes
+    /// to the start of the inline storage it is given; `decode` returns
+    /// how many (at most [`INLINE_ARCS`], the length of what it is given).
+    /// On error the OID is empty.
+    #[inline]
+    pub(crate) fn set_inline<E>(
+        &mut self,
+        decode: impl FnOnce(&mut [u32; INLINE_ARCS]) -> Result<usize, E>,
+    ) -> Result<(), E> {
+        if let Arcs::Heap(_) = self.0 {
+            // Written in place: an Oid built elsewhere and moved here would
+            // be read back in wider loads than it was written in.
+            self.0 = Arcs::Inline {
+                len: InlineLen::L0,
+                arcs: [0; INLINE_ARCS],
+            };
+        }
+        if let Arcs::Inline { len, arcs } = &mut self.0 {
+            *len = InlineLen::L0;
+            let n = decode(arcs)?;
+            debug_assert!(check(&arcs[..n]).is_ok());
+            // `decode` cannot return more than it was given; if it did,
+            // the OID keeps what fits.
+            *len = InlineLen::new(n).unwrap_or(InlineLen::L15);
+        }
+        Ok(())
+    }
+
+    /// An empty OID that is cheap to write: no inline sub-identifiers to
+    /// zero, no allocation. A placeholder for the decoder to decode into
+    /// with [`Oid::set_inline`].
+    #[inline]
+    pub(crate) const fn placeholder() -> Self {
+        Self(Arcs::Heap(Vec::new()))
+    }
+
     /// The OID of `arcs`, which the BER decoder has checked.
     pub(crate) fn from_decoded(arcs: &[u32]) -> Oid {
         debug_assert!(check(arcs).is_ok());
@@ -443,6 +479,8 @@ mod tests {
             o.hash(&mut h);
             h.finish()
         };
+        assert_eq!(Oid::placeholder(), Oid::empty());
+        assert_eq!(Oid::placeholder().arcs(), &[] as &[u32]);
         for n in [0, 1, 14, 15, 16, 17, 40, 128] {
             let arcs: Vec<u32> = (0..n as u32).map(|i| i % 3).collect();
             let whole = Oid::from_slice(&arcs);
