@@ -88,6 +88,8 @@ workloads=(
     "get --v3 --target $target --concurrency 16 --requests $(scaled 50000)"
     "get --v3 --target $target --concurrency 256 --requests $(scaled 200000)"
     "get --target $target --concurrency 4096 --requests $(scaled 400000)"
+    # The same GETs over a tenth of the targets: peak RSS flat in the number of targets?
+    "get-many-targets --base-port $BASE_PORT --targets $((PORTS / 10)) --concurrency 1000 --requests $(scaled 200000)"
     "get-many-targets --base-port $BASE_PORT --targets $PORTS --concurrency 1000 --requests $(scaled 200000)"
     "walk --target $target --rows 100000 --max-repetitions 10"
     "walk --target $target --rows 100000 --max-repetitions 50"
