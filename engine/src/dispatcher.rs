@@ -8,6 +8,7 @@ use std::future::poll_fn;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 use std::task::{Context, Poll};
@@ -15,9 +16,10 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
+use futures::TryFutureExt;
 use futures::task::AtomicWaker;
 use tokio::sync::{Notify, oneshot};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 use tracing::{debug, trace};
 
 use snmux_transport::{Outgoing, RecvBatch, Transport};
@@ -187,9 +189,7 @@ pub enum Routed {
 }
 
 struct Entry {
-    /// A community response comes as a [`ResponseV3`] without engine
-    /// fields: one reply type for both kinds of request.
-    tx: oneshot::Sender<Result<ResponseV3, Error>>,
+    tx: oneshot::Sender<Result<Reply, Error>>,
     target: SocketAddr,
     expect: Expect,
     any_source: bool,
@@ -205,6 +205,38 @@ impl Entry {
         match &self.expect {
             Expect::Usm(u) => Ok(u.clone()),
             Expect::Community { .. } => Err(Routed::Mismatch),
+        }
+    }
+}
+
+/// What the receive path hands a request. Every request in flight
+/// allocates the channel that carries it, sized for the largest reply: a
+/// community response is its PDU alone, and the rarer SNMPv3 one, with its
+/// engine fields, is boxed.
+enum Reply {
+    Pdu(Pdu),
+    V3(Box<ResponseV3>),
+}
+
+impl Reply {
+    fn into_pdu(self) -> Pdu {
+        match self {
+            Reply::Pdu(pdu) => pdu,
+            Reply::V3(r) => r.pdu,
+        }
+    }
+
+    /// A community response as a [`ResponseV3`] without engine fields.
+    fn into_v3(self) -> ResponseV3 {
+        match self {
+            Reply::V3(r) => *r,
+            Reply::Pdu(pdu) => ResponseV3 {
+                pdu,
+                engine_id: Bytes::new(),
+                engine_boots: 0,
+                engine_time: 0,
+                authenticated: false,
+            },
         }
     }
 }
@@ -231,7 +263,8 @@ struct UsmExpect {
     /// and when: the manager's notion of the agent's clock (RFC 3414 §2.3).
     engine_boots: u32,
     engine_time: u32,
-    sent: Instant,
+    /// `None` until the request is sent (in the table, always set).
+    sent: Option<Instant>,
     auth: Option<Arc<AuthKey>>,
     privacy: Option<Arc<PrivKey>>,
 }
@@ -242,7 +275,8 @@ impl UsmExpect {
     /// ours, or equal with a time more than 150 s before ours. Newer is
     /// fine (the agent's clock ran on).
     fn in_time_window(&self, h: &HeaderV3<'_>) -> bool {
-        let elapsed = u32::try_from(self.sent.elapsed().as_secs()).unwrap_or(u32::MAX);
+        let elapsed = self.sent.map_or(Duration::ZERO, |sent| sent.elapsed());
+        let elapsed = u32::try_from(elapsed.as_secs()).unwrap_or(u32::MAX);
         let ours = self.engine_time.saturating_add(elapsed);
         h.engine_boots != snmux_usm::MAX_ENGINE_BOOTS
             && (h.engine_boots > self.engine_boots
@@ -418,7 +452,7 @@ impl RequestTable {
 #[must_use = "dropping a PendingRequest removes its request from the table"]
 pub struct PendingRequest {
     guard: Guard,
-    rx: oneshot::Receiver<Result<ResponseV3, Error>>,
+    rx: oneshot::Receiver<Result<Reply, Error>>,
 }
 
 impl fmt::Debug for PendingRequest {
@@ -440,7 +474,7 @@ impl PendingRequest {
     /// while it waits (and after the reply was taken).
     pub fn try_reply(&mut self) -> Option<Result<Pdu, Error>> {
         match self.rx.try_recv() {
-            Ok(reply) => Some(reply.map(|r| r.pdu)),
+            Ok(reply) => Some(reply.map(Reply::into_pdu)),
             Err(oneshot::error::TryRecvError::Empty) => None,
             Err(oneshot::error::TryRecvError::Closed) => Some(Err(Error::Closed)),
         }
@@ -635,24 +669,25 @@ impl Dispatcher {
     /// # Cancel safety
     ///
     /// As [`Dispatcher::request`].
-    pub async fn request_pdu(
-        &self,
+    pub fn request_pdu<'a>(
+        &'a self,
         target: SocketAddr,
         version: Version,
         community: Bytes,
-        pdu: RequestPdu<'_>,
-        options: &RequestOptions,
-    ) -> Result<Pdu, Error> {
-        let community_bytes = community.clone();
-        let expect = Expect::Community { version, community };
-        let reply = self
-            .exchange(target, expect, options, |id, buf| {
-                // Retransmissions have the same id: the same bytes.
-                *buf = pdu.encode_message(version, &community_bytes, id);
-                Ok(())
-            })
-            .await?;
-        Ok(reply.pdu)
+        pdu: RequestPdu<'a>,
+        options: &'a RequestOptions,
+    ) -> impl Future<Output = Result<Pdu, Error>> + Send + 'a {
+        let expect = Expect::Community {
+            version,
+            community: community.clone(),
+        };
+        // Retransmissions have the same id: the same bytes.
+        let encode = move |id, buf: &mut Vec<u8>| {
+            *buf = pdu.encode_message(version, &community, id);
+            Ok(())
+        };
+        self.exchange(target, expect, options, encode)
+            .map_ok(Reply::into_pdu)
     }
 
     /// Sends an SNMPv3 request (RFC 3412 §7.1, RFC 3414 §3.1) and waits for
@@ -696,44 +731,114 @@ impl Dispatcher {
     /// # Cancel safety
     ///
     /// As [`Dispatcher::request`].
-    pub async fn request_v3_pdu(
-        &self,
+    pub fn request_v3_pdu<'a>(
+        &'a self,
         target: SocketAddr,
-        usm: &UsmRequest,
-        pdu: RequestPdu<'_>,
-        options: &RequestOptions,
-    ) -> Result<ResponseV3, Error> {
+        usm: &'a UsmRequest,
+        pdu: RequestPdu<'a>,
+        options: &'a RequestOptions,
+    ) -> impl Future<Output = Result<ResponseV3, Error>> + Send + 'a {
         let privacy = usm.privacy.as_deref().filter(|_| usm.auth.is_some());
         let expect = Expect::Usm(UsmExpect {
             engine_boots: usm.engine_boots,
             engine_time: usm.engine_time,
-            sent: Instant::now(),
+            // Set when the request is first sent (first poll).
+            sent: None,
             auth: usm.auth.clone(),
             privacy: privacy.and(usm.privacy.clone()),
         });
-        self.exchange(target, expect, options, |id, buf| {
-            let salt = privacy.map(|_| self.shared.salt.next());
+        let salt = &self.shared.salt;
+        let encode = move |id, buf: &mut Vec<u8>| {
+            let salt = privacy.map(|_| salt.next());
             encode_v3(usm, privacy, salt, id, &pdu, buf)
-        })
-        .await
+        };
+        self.exchange(target, expect, options, encode)
+            .map_ok(Reply::into_v3)
     }
 
     /// One exchange: a table entry with a fresh id, the message `encode`
     /// writes for that id, sent and sent again every refresh period until a
-    /// reply, the timeout, or cancellation.
-    async fn exchange(
-        &self,
+    /// reply, the timeout, or cancellation. Nothing happens until the
+    /// first poll.
+    fn exchange<'a, E>(
+        &'a self,
         target: SocketAddr,
         expect: Expect,
+        options: &'a RequestOptions,
+        encode: E,
+    ) -> Exchange<'a, E>
+    where
+        E: FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
+    {
+        Exchange {
+            shared: &self.shared,
+            options,
+            target,
+            encode,
+            state: ExchangeState::Start(expect),
+            sleep: None,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Dispatcher::exchange`], written out by hand: every
+    /// request in flight holds one, and an `async fn` kept copies of its
+    /// arguments and of the state of both `select!` branches.
+    struct Exchange<'a, E> {
+        shared: &'a Shared,
+        options: &'a RequestOptions,
+        target: SocketAddr,
+        encode: E,
+        state: ExchangeState,
+        // The next retransmission or the deadline, whichever comes first.
+        #[pin]
+        sleep: Option<Sleep>,
+    }
+}
+
+enum ExchangeState {
+    /// Not polled yet: what the request's entry will expect.
+    Start(Expect),
+    /// Sent: waiting for the reply, the next retransmission or the deadline.
+    Waiting(Waiting),
+    /// The output was returned.
+    Done,
+}
+
+struct Waiting {
+    /// Removes the entry (and its aliases) when the exchange ends.
+    guard: Guard,
+    rx: oneshot::Receiver<Result<Reply, Error>>,
+    deadline: Instant,
+    next_send: Instant,
+    retransmissions: u32,
+    /// The size of the first datagram: a retransmission's buffer.
+    size: u32,
+    /// SNMPv3 retransmissions are new messages (RFC 3412 §7.1 step 9): a
+    /// fresh msgID, a fresh HMAC. Community ones repeat the bytes.
+    fresh_ids: bool,
+}
+
+impl<E> Exchange<'_, E>
+where
+    E: FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
+{
+    /// The first poll: the entry, the first transmission, and the time of
+    /// the first wake-up.
+    fn start(
+        shared: &Shared,
+        target: SocketAddr,
+        mut expect: Expect,
         options: &RequestOptions,
-        mut encode: impl FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
-    ) -> Result<ResponseV3, Error> {
-        let shared = &self.shared;
-        // SNMPv3 retransmissions are new messages (RFC 3412 §7.1 step 9):
-        // a fresh msgID, a fresh HMAC. Community ones repeat the bytes.
+        encode: &mut E,
+    ) -> Result<(Waiting, Instant), Error> {
         let fresh_ids = matches!(expect, Expect::Usm(_));
-        let (tx, mut rx) = oneshot::channel();
-        let mut guard = shared.table.insert(Entry {
+        if let Expect::Usm(u) = &mut expect {
+            u.sent = Some(Instant::now());
+        }
+        let (tx, rx) = oneshot::channel();
+        let guard = shared.table.insert(Entry {
             tx,
             target,
             expect,
@@ -750,57 +855,103 @@ impl Dispatcher {
         // The datagram goes to the socket or the outbox, not kept: a
         // retransmission encodes it again (a pending request holds no
         // copy, and queueing it costs no clone of a Vec-backed Bytes).
-        let size = buf.len();
+        // At most `max_message_size`, well below 4 GiB.
+        let size = u32::try_from(buf.len()).unwrap_or(u32::MAX);
         trace!(%target, id = guard.id, "send");
         let start = Instant::now();
         let deadline = start + options.timeout;
         shared.send(guard.id, Bytes::from(buf), target, true)?;
+        let next_send = start + refresh(options);
+        let waiting = Waiting {
+            guard,
+            rx,
+            deadline,
+            next_send,
+            retransmissions: 0,
+            size,
+            fresh_ids,
+        };
+        Ok((waiting, next_send.min(deadline)))
+    }
+}
 
-        let refresh = options.refresh.max(Duration::from_millis(1));
-        let mut next_send = start + refresh;
-        let mut retransmissions = 0;
-        let sleep = tokio::time::sleep_until(next_send.min(deadline));
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                biased;
-                reply = &mut rx => {
-                    return reply.unwrap_or(Err(Error::Closed));
-                }
-                () = &mut sleep => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        inc(&shared.table.counters.timed_out);
-                        debug!(%target, id = guard.id, retransmissions, "timeout");
-                        return Err(Error::Timeout { target, retransmissions });
-                    }
-                    // While the socket is not writable, what is queued
-                    // waits; another copy would only queue behind it.
-                    if now >= next_send && !shared.stalled.load(Ordering::Relaxed) {
-                        let mut id = guard.id;
-                        if fresh_ids {
-                            id = shared.table.alias(guard.id);
-                            guard.aliases.push(id);
-                        }
-                        // The same bytes for a community request (same
-                        // request-id), a new message for SNMPv3.
-                        let mut buf = Vec::with_capacity(size);
-                        encode(id, &mut buf)?;
-                        // A failed retransmission is not fatal: the next one,
-                        // or the timeout, decides.
-                        if let Err(e) = shared.send(id, Bytes::from(buf), target, false) {
-                            debug!(%target, id = guard.id, error = %e, "retransmission failed");
-                        }
-                        retransmissions += 1;
-                        inc(&shared.table.counters.retransmitted);
-                    }
-                    if now >= next_send {
-                        next_send += refresh;
-                    }
-                    sleep.as_mut().reset(next_send.min(deadline));
-                }
+/// The refresh period, at least 1 ms.
+fn refresh(options: &RequestOptions) -> Duration {
+    options.refresh.max(Duration::from_millis(1))
+}
+
+impl<E> Future for Exchange<'_, E>
+where
+    E: FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
+{
+    type Output = Result<Reply, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let shared = *this.shared;
+        let target = *this.target;
+        // Done unless it stays pending: an error or the output ends it, and
+        // dropping the state's guard removes the entry.
+        let mut w = match std::mem::replace(this.state, ExchangeState::Done) {
+            ExchangeState::Start(expect) => {
+                let (waiting, wake) =
+                    Self::start(shared, target, expect, this.options, this.encode)?;
+                this.sleep.set(Some(tokio::time::sleep_until(wake)));
+                waiting
             }
-        }
+            ExchangeState::Waiting(w) => w,
+            ExchangeState::Done => panic!("`Exchange` polled after completion"),
+        };
+        let Some(mut sleep) = this.sleep.as_pin_mut() else {
+            panic!("`Exchange` waits without a timer");
+        };
+        // As a biased `select!` over the reply and the timer.
+        let output = loop {
+            if let Poll::Ready(reply) = Pin::new(&mut w.rx).poll(cx) {
+                break reply.unwrap_or(Err(Error::Closed));
+            }
+            if sleep.as_mut().poll(cx).is_pending() {
+                *this.state = ExchangeState::Waiting(w);
+                return Poll::Pending;
+            }
+            let now = Instant::now();
+            if now >= w.deadline {
+                inc(&shared.table.counters.timed_out);
+                let retransmissions = w.retransmissions;
+                debug!(%target, id = w.guard.id, retransmissions, "timeout");
+                break Err(Error::Timeout {
+                    target,
+                    retransmissions,
+                });
+            }
+            // While the socket is not writable, what is queued waits;
+            // another copy would only queue behind it.
+            if now >= w.next_send && !shared.stalled.load(Ordering::Relaxed) {
+                let mut id = w.guard.id;
+                if w.fresh_ids {
+                    id = shared.table.alias(w.guard.id);
+                    w.guard.aliases.push(id);
+                }
+                // The same bytes for a community request (same request-id),
+                // a new message for SNMPv3.
+                let mut buf = Vec::with_capacity(w.size as usize);
+                if let Err(e) = (this.encode)(id, &mut buf) {
+                    break Err(e);
+                }
+                // A failed retransmission is not fatal: the next one, or
+                // the timeout, decides.
+                if let Err(e) = shared.send(id, Bytes::from(buf), target, false) {
+                    debug!(%target, id = w.guard.id, error = %e, "retransmission failed");
+                }
+                w.retransmissions += 1;
+                inc(&shared.table.counters.retransmitted);
+            }
+            if now >= w.next_send {
+                w.next_send += refresh(this.options);
+            }
+            sleep.as_mut().reset(w.next_send.min(w.deadline));
+        };
+        Poll::Ready(output)
     }
 }
 
@@ -995,18 +1146,14 @@ impl Table {
         // request's error, not a reason to wait for the timeout.
         let result = header
             .varbinds(datagram)
-            .map(|varbinds| ResponseV3 {
-                pdu: Pdu {
+            .map(|varbinds| {
+                Reply::Pdu(Pdu {
                     pdu_type: header.pdu_type,
                     request_id: id,
                     error_status: header.error_status,
                     error_index: header.error_index,
                     varbinds,
-                },
-                engine_id: Bytes::new(),
-                engine_boots: 0,
-                engine_time: 0,
-                authenticated: false,
+                })
             })
             .map_err(Error::Decode);
         self.finish(from, id, entry, result, recent)
@@ -1107,7 +1254,7 @@ impl Table {
             engine_time: h.engine_time,
             authenticated,
         };
-        self.complete(from, primary, Ok(reply), recent)
+        self.complete(from, primary, Ok(Reply::V3(Box::new(reply))), recent)
     }
 
     fn drop_datagram(
@@ -1137,7 +1284,7 @@ impl Table {
         &self,
         from: SocketAddr,
         id: i32,
-        result: Result<ResponseV3, Error>,
+        result: Result<Reply, Error>,
         recent: &mut RecentIds,
     ) -> Routed {
         let Some(entry) = self.take_request(id) else {
@@ -1165,7 +1312,7 @@ impl Table {
         from: SocketAddr,
         id: i32,
         entry: Entry,
-        result: Result<ResponseV3, Error>,
+        result: Result<Reply, Error>,
         recent: &mut RecentIds,
     ) -> Routed {
         recent.insert(id);
