@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::future::BoxFuture;
+use futures::TryFutureExt;
+use futures::future::{BoxFuture, Either};
 use tracing::Instrument;
 
 use snmux_engine::{
@@ -358,7 +359,12 @@ impl Manager {
         Box::pin(self.get_split(pdu_type, oids))
     }
 
-    pub(crate) async fn request(&self, pdu: RequestPdu<'_>) -> Result<Pdu, Error> {
+    /// One request. Not an `async fn`: the dispatcher's future is all a
+    /// community request holds while it waits.
+    pub(crate) fn request<'a>(
+        &'a self,
+        pdu: RequestPdu<'a>,
+    ) -> impl Future<Output = Result<Pdu, Error>> + Send + 'a {
         let inner = &*self.inner;
         let (version, community) = match &inner.security {
             Security::V1 { community } => (Version::V1, community),
@@ -366,7 +372,7 @@ impl Manager {
             // Boxed: the SNMPv3 future is large, and would otherwise make
             // every community request's future as large.
             Security::V3(user) => {
-                return Box::pin(v3::request(
+                return Either::Right(Box::pin(v3::request(
                     &inner.engine,
                     inner.target,
                     user,
@@ -374,22 +380,17 @@ impl Manager {
                     pdu,
                     &inner.options,
                     inner.dangerous_unauthenticated_time,
-                ))
-                .await;
+                )));
             }
         };
-        inner
-            .engine
-            .dispatcher()
-            .request_pdu(
-                inner.target,
-                version,
-                community.clone(),
-                pdu,
-                &inner.options,
-            )
-            .await
-            .map_err(Error::from_dispatch)
+        let request = inner.engine.dispatcher().request_pdu(
+            inner.target,
+            version,
+            community.clone(),
+            pdu,
+            &inner.options,
+        );
+        Either::Left(request.map_err(Error::from_dispatch))
     }
 
     pub(crate) fn check_status(&self, response: &Pdu, oids: &[Oid]) -> Result<(), Error> {
@@ -423,5 +424,26 @@ impl Manager {
                 },
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_pending_get_stays_small() {
+        // Every request in flight holds this future (and the engine's
+        // entry): keep it cheap to hold. 520 bytes in a release build.
+        let engine = Engine::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind");
+        let manager = engine
+            .manager(
+                SocketAddr::from(([127, 0, 0, 1], 161)),
+                Security::v2c("public"),
+            )
+            .build();
+        let oids = [snmux_engine::oid!(1, 3, 6, 1, 2, 1, 1, 1, 0)];
+        let size = std::mem::size_of_val(&manager.get(&oids));
+        assert!(size <= 640, "{size}");
     }
 }
