@@ -44,6 +44,9 @@
 //!   snmux's default buffers (8 MiB receive, 4 MiB send) and
 //!   `strict_source(true)`, since snmux always checks the source address.
 //! - raw: the ceiling (see `raw.rs`).
+//! - harness (`pending` only): the harness alone, each task awaiting a
+//!   timer of the timeout instead of a request; its `bytes_per_pending` is
+//!   the harness's share of every client's (see `harness.rs`).
 //!
 //! # What is measured
 //!
@@ -65,6 +68,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod harness;
 mod measure;
 mod mib;
 mod netsnmp;
@@ -184,6 +188,9 @@ enum ClientKind {
     Raw,
     /// net-snmp's `snmpbulkwalk`, a process per walk (walks only).
     NetSnmp,
+    /// No client: the harness's tasks each await a timer (pending only),
+    /// the baseline of every client's memory per pending request.
+    Harness,
 }
 
 impl ClientKind {
@@ -193,6 +200,7 @@ impl ClientKind {
             ClientKind::AsyncSnmp => "async-snmp",
             ClientKind::Raw => "raw",
             ClientKind::NetSnmp => "net-snmp",
+            ClientKind::Harness => "harness",
         }
     }
 }

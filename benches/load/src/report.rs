@@ -35,7 +35,7 @@ const NOTES: &[(&str, &str, usize)] = &[
     ("dropped", "dropped", 0),
 ];
 
-const CLIENTS: [&str; 4] = ["snmux", "async-snmp", "raw", "net-snmp"];
+const CLIENTS: [&str; 5] = ["snmux", "async-snmp", "raw", "net-snmp", "harness"];
 
 pub(crate) fn print(file: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -159,6 +159,21 @@ fn table(order: &[String], runs: &Runs) -> String {
             }
             let _ = writeln!(out, "  {}", notes.join(", "));
         }
+        // Memory per pending request less the harness's own share (its
+        // tasks and timers, the same for every client).
+        if let Some(base) = median_of("harness", "bytes_per_pending") {
+            for client in CLIENTS.iter().filter(|c| **c != "harness") {
+                if let Some(b) = median_of(client, "bytes_per_pending") {
+                    let _ = writeln!(
+                        out,
+                        "{:<28} {:<18}     B/pending {:.0} less the harness's {base:.0}",
+                        "",
+                        format!("{client} own"),
+                        b - base
+                    );
+                }
+            }
+        }
     }
     out
 }
@@ -203,5 +218,16 @@ mod tests {
         let t = table(&["get c=1".into()], &runs);
         assert!(t.contains("11.00"), "{t}");
         assert!(t.contains("2.75x"), "{t}");
+        for (client, bytes) in [("snmux", 900.0), ("harness", 400.0)] {
+            let line = serde_json::json!({
+                "workload": "pending 10", "client": client, "bytes_per_pending": bytes,
+            });
+            let Value::Object(obj) = line else { panic!() };
+            runs.entry(("pending 10".into(), client.into()))
+                .or_default()
+                .push(obj);
+        }
+        let t = table(&["pending 10".into()], &runs);
+        assert!(t.contains("B/pending 500 less the harness's 400"), "{t}");
     }
 }

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::measure::{self, Latencies, Usage};
-use crate::{ClientKind, Common, GetArgs, PendingArgs, WalkArgs, netsnmp, peer, raw, snmux_client};
+use crate::{
+    ClientKind, Common, GetArgs, PendingArgs, WalkArgs, harness, netsnmp, peer, raw, snmux_client,
+};
 
 /// What a client run does.
 #[derive(Debug)]
@@ -65,6 +67,8 @@ pub(crate) fn client(common: &Common, workload: Workload) -> Result<(), String> 
             (ClientKind::Raw, Workload::Pending(a)) => raw::pending(a, &mut meter).await,
             (ClientKind::NetSnmp, Workload::Walk(a)) => netsnmp::walk(a, &mut meter),
             (ClientKind::NetSnmp, _) => Err("the net-snmp client only walks".into()),
+            (ClientKind::Harness, Workload::Pending(a)) => harness::pending(a, &mut meter).await,
+            (ClientKind::Harness, _) => Err("the harness client only runs pending".into()),
         }
     })?;
     drop(runtime);
