@@ -39,11 +39,18 @@ pub(crate) const INLINE_ARCS: usize = 15;
 /// value: comparisons and hashes go by [`Oid::arcs`].
 #[derive(Clone)]
 enum Arcs {
-    Inline {
-        len: InlineLen,
-        arcs: [u32; INLINE_ARCS],
-    },
+    Inline(Inline),
     Heap(Vec<u32>),
+}
+
+/// Inline sub-identifiers, laid out so that an empty OID is 61 zero
+/// bytes from its start (the compiler writes and copies it in aligned
+/// chunks), with the length, and `Arcs`'s niche, last.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Inline {
+    arcs: [u32; INLINE_ARCS],
+    len: InlineLen,
 }
 
 /// `0..=INLINE_ARCS`.
@@ -90,7 +97,7 @@ impl Arcs {
             Some(len) => {
                 let mut inline = [0; INLINE_ARCS];
                 inline[..arcs.len()].copy_from_slice(arcs);
-                Arcs::Inline { len, arcs: inline }
+                Arcs::Inline(Inline { len, arcs: inline })
             }
             None => Arcs::Heap(arcs.to_vec()),
         }
@@ -99,7 +106,7 @@ impl Arcs {
     #[inline]
     fn as_slice(&self) -> &[u32] {
         match self {
-            Arcs::Inline { len, arcs } => &arcs[..*len as usize],
+            Arcs::Inline(Inline { len, arcs }) => &arcs[..*len as usize],
             Arcs::Heap(arcs) => arcs,
         }
     }
@@ -116,10 +123,10 @@ macro_rules! oid {
 impl Oid {
     /// The empty OID (no sub-identifiers).
     pub const fn empty() -> Self {
-        Self(Arcs::Inline {
+        Self(Arcs::Inline(Inline {
             len: InlineLen::L0,
             arcs: [0; INLINE_ARCS],
-        })
+        }))
     }
 
     /// Builds an OID from its sub-identifiers.
@@ -195,10 +202,10 @@ impl Oid {
                 let mut inline = [0; INLINE_ARCS];
                 inline[..arcs.len()].copy_from_slice(arcs);
                 inline[arcs.len()..len].copy_from_slice(index);
-                Oid(Arcs::Inline {
+                Oid(Arcs::Inline(Inline {
                     len: inline_len,
                     arcs: inline,
-                })
+                }))
             }
             None => Oid(Arcs::Heap([arcs, index].concat())),
         }
@@ -222,7 +229,7 @@ impl Oid {
     pub(crate) fn from_decoded_inline(arcs: [u32; INLINE_ARCS], len: usize) -> Oid {
         debug_assert!(check(&arcs[..len]).is_ok());
         match InlineLen::new(len) {
-            Some(len) => Oid(Arcs::Inline { len, arcs }),
+            Some(len) => Oid(Arcs::Inline(Inline { len, arcs })),
             None => Oid(Arcs::from_slice(&arcs)),
         }
     }
@@ -239,12 +246,12 @@ impl Oid {
         if let Arcs::Heap(_) = self.0 {
             // Written in place: an Oid built elsewhere and moved here would
             // be read back in wider loads than it was written in.
-            self.0 = Arcs::Inline {
+            self.0 = Arcs::Inline(Inline {
                 len: InlineLen::L0,
                 arcs: [0; INLINE_ARCS],
-            };
+            });
         }
-        if let Arcs::Inline { len, arcs } = &mut self.0 {
+        if let Arcs::Inline(Inline { len, arcs }) = &mut self.0 {
             *len = InlineLen::L0;
             let n = decode(arcs)?;
             debug_assert!(check(&arcs[..n]).is_ok());
@@ -272,7 +279,7 @@ impl Oid {
     /// Appends a sub-identifier (callers check [`MAX_OID_LEN`]).
     pub(crate) fn push(&mut self, arc: u32) {
         match &mut self.0 {
-            Arcs::Inline { len, arcs } => match InlineLen::new(*len as usize + 1) {
+            Arcs::Inline(Inline { len, arcs }) => match InlineLen::new(*len as usize + 1) {
                 Some(longer) => {
                     arcs[*len as usize] = arc;
                     *len = longer;
