@@ -834,8 +834,11 @@ where
         encode: &mut E,
     ) -> Result<(Waiting, Instant), Error> {
         let fresh_ids = matches!(expect, Expect::Usm(_));
+        // One clock read: the request's start, and the time an SNMPv3
+        // request states the agent's clock at.
+        let start = Instant::now();
         if let Expect::Usm(u) = &mut expect {
-            u.sent = Some(Instant::now());
+            u.sent = Some(start);
         }
         let (tx, rx) = oneshot::channel();
         let guard = shared.table.insert(Entry {
@@ -858,7 +861,6 @@ where
         // At most `max_message_size`, well below 4 GiB.
         let size = u32::try_from(buf.len()).unwrap_or(u32::MAX);
         trace!(%target, id = guard.id, "send");
-        let start = Instant::now();
         let deadline = start + options.timeout;
         shared.send(guard.id, Bytes::from(buf), target, true)?;
         let next_send = start + refresh(options);
