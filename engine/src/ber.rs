@@ -498,12 +498,19 @@ fn arc_len(v: u64) -> usize {
     bits.div_ceil(7)
 }
 
+/// Writes `v` base 128 at `out[*n..]` (X.690 §8.19.2), at most 5 bytes.
 #[inline]
-fn put_arc<B: BufMut>(buf: &mut B, v: u64) {
-    let n = arc_len(v);
-    for i in (0..n).rev() {
+fn write_arc(out: &mut [u8; OID_CHUNK], n: &mut usize, v: u64) {
+    if v < 0x80 {
+        out[*n] = v as u8;
+        *n += 1;
+        return;
+    }
+    let len = arc_len(v);
+    for i in (0..len).rev() {
         let b = ((v >> (7 * i)) & 0x7f) as u8;
-        buf.put_u8(if i == 0 { b } else { b | 0x80 });
+        out[*n] = if i == 0 { b } else { b | 0x80 };
+        *n += 1;
     }
 }
 
@@ -516,32 +523,53 @@ fn first_arc(oid: &Oid) -> Option<u64> {
     }
 }
 
+/// Bytes of one sub-identifier after the first two: 1 below 2^7, … 5 from
+/// 2^28.
+#[inline]
+fn arc32_len(a: u32) -> usize {
+    1 + usize::from(a >= 1 << 7)
+        + usize::from(a >= 1 << 14)
+        + usize::from(a >= 1 << 21)
+        + usize::from(a >= 1 << 28)
+}
+
 pub(crate) fn oid_len(oid: &Oid) -> usize {
     let Some(first) = first_arc(oid) else {
         return 0;
     };
-    arc_len(first)
-        + oid
-            .arcs()
-            .iter()
-            .skip(2)
-            .map(|&a| arc_len(u64::from(a)))
-            .sum::<usize>()
+    let rest = oid.arcs().get(2..).unwrap_or_default();
+    arc_len(first) + rest.iter().map(|&a| arc32_len(a)).sum::<usize>()
 }
 
 pub(crate) fn put_oid<B: BufMut>(buf: &mut B, tag: u8, oid: &Oid) {
     put_oid_with_len(buf, tag, oid, oid_len(oid));
 }
 
+/// The stack buffer an OID's contents are written through: a 128-arc OID
+/// of one-byte arcs in one copy.
+const OID_CHUNK: usize = 128;
+
 /// [`put_oid`] when the caller has computed [`oid_len`] already.
+///
+/// The contents go through a stack buffer, one `put_slice` per
+/// [`OID_CHUNK`] bytes, instead of a `put_u8` (and its capacity check) per
+/// byte.
 pub(crate) fn put_oid_with_len<B: BufMut>(buf: &mut B, tag: u8, oid: &Oid, len: usize) {
     put_header(buf, tag, len);
-    if let Some(first) = first_arc(oid) {
-        put_arc(buf, first);
-        for &a in oid.arcs().iter().skip(2) {
-            put_arc(buf, u64::from(a));
+    let Some(first) = first_arc(oid) else {
+        return;
+    };
+    let mut chunk = [0u8; OID_CHUNK];
+    let mut n = 0;
+    write_arc(&mut chunk, &mut n, first);
+    for &a in oid.arcs().get(2..).unwrap_or_default() {
+        if n > OID_CHUNK - 5 {
+            buf.put_slice(&chunk[..n]);
+            n = 0;
         }
+        write_arc(&mut chunk, &mut n, u64::from(a));
     }
+    buf.put_slice(&chunk[..n]);
 }
 
 #[cfg(test)]
@@ -619,12 +647,19 @@ mod tests {
         }
 
         #[test]
-        fn oids_round_trip(first in 0u32..3, second in 0u32..40, rest in prop::collection::vec(any::<u32>(), 0..126)) {
+        fn oids_round_trip(
+            first in 0u32..3,
+            second in 0u32..40,
+            // One-byte arcs mostly, as real OIDs; every length up to 5 bytes.
+            rest in prop::collection::vec(prop_oneof![4 => 0u32..0x80, 1 => any::<u32>()], 0..127),
+        ) {
             let mut arcs = vec![first, second];
             arcs.extend(rest);
+            arcs.truncate(MAX_OID_LEN);
             let o = Oid::from_slice(&arcs);
             let mut b = BytesMut::new();
             put_oid(&mut b, TAG_OID, &o);
+            prop_assert_eq!(b.len(), tlv_len(oid_len(&o)));
             let content = Reader::new(&b).tlv().unwrap().content;
             prop_assert_eq!(decode_oid(content), Ok(o));
         }
