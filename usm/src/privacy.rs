@@ -4,11 +4,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aes::{Aes128Enc, Aes192Enc, Aes256Enc};
 use cipher::block_padding::NoPadding;
+use cipher::consts::U16;
 use cipher::generic_array::GenericArray;
-use cipher::{
-    AsyncStreamCipher, BlockCipher, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit,
-    KeyInit, KeyIvInit,
-};
+use cipher::{BlockCipher, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit};
 use des::{Des, TdesEde3};
 use zeroize::Zeroize;
 
@@ -295,19 +293,54 @@ where
         .expect("length checked to be whole blocks");
 }
 
+/// CFB-128 (NIST SP 800-38A §6.3) with the forward cipher, by reference:
+/// the key schedule is not copied. Each keystream block is the encryption
+/// of the ciphertext block before it (the IV for the first); a last partial
+/// block uses a prefix of its keystream block. Decryption knows every
+/// ciphertext block at once, so its keystream is computed in one call
+/// (AES-NI pipelines the blocks).
 fn cfb<C>(cipher: &C, iv: &[u8; 16], buf: &mut [u8], direction: Direction)
 where
-    C: BlockCipher + BlockEncrypt + Clone,
+    C: BlockCipher + BlockEncrypt<BlockSize = U16>,
 {
-    // The key schedule is the PrivKey's, copied (the copy is zeroized when
-    // the mode drops it).
-    let iv = GenericArray::from_slice(iv);
     match direction {
         Direction::Encrypt => {
-            cfb_mode::Encryptor::<C>::inner_iv_init(cipher.clone(), iv).encrypt(buf)
+            let mut feedback = GenericArray::clone_from_slice(iv);
+            for chunk in buf.chunks_mut(16) {
+                cipher.encrypt_block(&mut feedback);
+                for (b, k) in chunk.iter_mut().zip(feedback.iter()) {
+                    *b ^= k;
+                }
+                feedback[..chunk.len()].copy_from_slice(chunk);
+            }
+            feedback.zeroize();
         }
         Direction::Decrypt => {
-            cfb_mode::Decryptor::<C>::inner_iv_init(cipher.clone(), iv).decrypt(buf)
+            // Keystream for up to 32 blocks (a 512-byte scoped PDU) per
+            // call; longer messages take several.
+            const BATCH: usize = 32;
+            let mut prev = *iv;
+            for part in buf.chunks_mut(16 * BATCH) {
+                let mut stream = [GenericArray::<u8, U16>::default(); BATCH];
+                let blocks = part.len().div_ceil(16);
+                stream[0].copy_from_slice(&prev);
+                for (i, block) in part.chunks(16).take(blocks - 1).enumerate() {
+                    stream[i + 1].copy_from_slice(block);
+                }
+                if part.len() % 16 == 0 {
+                    prev.copy_from_slice(&part[part.len() - 16..]);
+                }
+                cipher.encrypt_blocks(&mut stream[..blocks]);
+                for (chunk, k) in part.chunks_mut(16).zip(stream.iter()) {
+                    for (b, k) in chunk.iter_mut().zip(k.iter()) {
+                        *b ^= k;
+                    }
+                }
+                for k in &mut stream {
+                    k.zeroize();
+                }
+            }
+            prev.zeroize();
         }
     }
 }
@@ -426,6 +459,28 @@ mod tests {
                 key.decrypt(0x0001_0203, 0x0405_0607, &params, &ct).unwrap(),
                 plaintext
             );
+        }
+    }
+
+    /// The hand-written CFB-128 against RustCrypto's `cfb-mode`, across
+    /// partial blocks and the decryption's 32-block batches.
+    #[test]
+    fn cfb_matches_the_cfb_mode_crate() {
+        use cipher::{AsyncStreamCipher, KeyIvInit};
+        let key = hex("2b7e151628aed2a6abf7158809cf4f3c");
+        let iv: [u8; 16] = std::array::from_fn(|i| i as u8 * 7);
+        let cipher = Aes128Enc::new_from_slice(&key).unwrap();
+        for len in (0..=40).chain([511, 512, 513, 1_024, 1_100]) {
+            let plain: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let mut want = plain.clone();
+            cfb_mode::Encryptor::<Aes128Enc>::new_from_slices(&key, &iv)
+                .unwrap()
+                .encrypt(&mut want);
+            let mut got = plain.clone();
+            cfb(&cipher, &iv, &mut got, Direction::Encrypt);
+            assert_eq!(got, want, "encrypt {len}");
+            cfb(&cipher, &iv, &mut got, Direction::Decrypt);
+            assert_eq!(got, plain, "decrypt {len}");
         }
     }
 
