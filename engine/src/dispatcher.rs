@@ -1483,8 +1483,13 @@ impl RecentIds {
 /// of the reply slice further. A chunk is freed when the last value that
 /// refers to it is; a reply kept for long keeps its chunk (at most
 /// [`CHUNK`] bytes). Datagrams larger than a quarter chunk get their own.
+///
+/// The chunk filled before the current one is kept, and used again once
+/// every datagram in it has been dropped (most replies are, by the time
+/// the next chunk fills): receiving allocates nothing in the steady state.
 struct Arena {
     chunk: BytesMut,
+    spent: BytesMut,
 }
 
 /// The size of an arena chunk.
@@ -1494,6 +1499,7 @@ impl Arena {
     fn new() -> Self {
         Self {
             chunk: BytesMut::new(),
+            spent: BytesMut::new(),
         }
     }
 
@@ -1502,7 +1508,11 @@ impl Arena {
             return Bytes::copy_from_slice(datagram);
         }
         if self.chunk.capacity() - self.chunk.len() < datagram.len() {
-            self.chunk = BytesMut::with_capacity(CHUNK);
+            std::mem::swap(&mut self.chunk, &mut self.spent);
+            // `try_reclaim` succeeds only if no `Bytes` of it is left.
+            if !self.chunk.try_reclaim(CHUNK) {
+                self.chunk = BytesMut::with_capacity(CHUNK);
+            }
         }
         self.chunk.extend_from_slice(datagram);
         self.chunk.split().freeze()
@@ -1633,6 +1643,35 @@ mod tests {
     use tokio::io::ReadBuf;
 
     use super::*;
+
+    /// A chunk is used again only when nothing refers to it: a datagram
+    /// kept while the next chunk fills keeps its chunk and its bytes; once
+    /// every datagram of a spent chunk is dropped, its memory comes back.
+    #[test]
+    fn the_arena_reuses_only_chunks_nothing_refers_to() {
+        const PER_CHUNK: usize = CHUNK / 1_000;
+        let datagram = |i: usize| vec![i as u8; 1_000];
+        for keep_one in [false, true] {
+            let mut arena = Arena::new();
+            // Chunk A, full; then chunk B's first datagram.
+            let a: Vec<Bytes> = (0..PER_CHUNK).map(|i| arena.copy(&datagram(i))).collect();
+            let a_start = a[0].as_ptr();
+            let mut b = vec![arena.copy(&datagram(100))];
+            let kept = if keep_one { Some(a[3].clone()) } else { None };
+            drop(a);
+            // Chunk B fills; the next datagram takes A back if it can.
+            b.extend((1..PER_CHUNK).map(|i| arena.copy(&datagram(100 + i))));
+            let next = arena.copy(&datagram(200));
+            assert_eq!(next.as_ptr() == a_start, !keep_one, "keep_one {keep_one}");
+            assert_eq!(&next[..], &datagram(200)[..]);
+            if let Some(kept) = kept {
+                assert_eq!(&kept[..], &datagram(3)[..]);
+            }
+            for (i, d) in b.iter().enumerate() {
+                assert_eq!(&d[..], &datagram(100 + i)[..]);
+            }
+        }
+    }
     use crate::{AnyPdu, Message};
 
     /// A transport that is not writable until told, and that, like tokio's
