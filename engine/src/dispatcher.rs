@@ -3,6 +3,7 @@
 //! job: send PDUs, and route each response to the request it answers).
 
 use std::collections::{HashSet, VecDeque};
+use std::convert::Infallible;
 use std::fmt;
 use std::future::poll_fn;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -427,6 +428,7 @@ impl RequestTable {
         Router {
             table: self.table.clone(),
             recent: RecentIds::new(RECENT_IDS),
+            arena: Arena::new(),
         }
     }
 
@@ -486,6 +488,8 @@ impl PendingRequest {
 pub struct Router {
     table: Arc<Table>,
     recent: RecentIds,
+    /// Where decrypted scoped PDUs go.
+    arena: Arena,
 }
 
 impl fmt::Debug for Router {
@@ -500,7 +504,8 @@ impl Router {
     /// OctetString and Opaque values of the reply share `datagram`'s memory.
     pub fn route(&mut self, from: SocketAddr, datagram: &Bytes) -> Routed {
         inc(&self.table.counters.received);
-        self.table.route(from, datagram, &mut self.recent)
+        self.table
+            .route(from, datagram, &mut self.recent, &mut self.arena)
     }
 }
 
@@ -1108,11 +1113,19 @@ impl Table {
         }
     }
 
-    fn route(&self, from: SocketAddr, datagram: &Bytes, recent: &mut RecentIds) -> Routed {
+    /// Routes `datagram`; `arena` takes the plaintext of an encrypted
+    /// SNMPv3 message.
+    fn route(
+        &self,
+        from: SocketAddr,
+        datagram: &Bytes,
+        recent: &mut RecentIds,
+        arena: &mut Arena,
+    ) -> Routed {
         let header = match MessageHeader::decode(datagram) {
             Ok(h) => h,
             Err(e) if e.kind == DecodeErrorKind::UnknownVersion(3) => {
-                return self.route_v3(from, datagram, recent);
+                return self.route_v3(from, datagram, recent, arena);
             }
             Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
         };
@@ -1163,7 +1176,13 @@ impl Table {
 
     /// An SNMPv3 message (RFC 3412 §7.2, RFC 3414 §3.2): found by msgID,
     /// authenticated, decrypted, and checked against its request.
-    fn route_v3(&self, from: SocketAddr, datagram: &Bytes, recent: &mut RecentIds) -> Routed {
+    fn route_v3(
+        &self,
+        from: SocketAddr,
+        datagram: &Bytes,
+        recent: &mut RecentIds,
+        arena: &mut Arena,
+    ) -> Routed {
         let h = match HeaderV3::decode(datagram) {
             Ok(h) if h.security_model == SECURITY_MODEL_USM => h,
             Ok(_) => return self.drop_datagram(from, None, Routed::Mismatch, &"not USM"),
@@ -1196,12 +1215,15 @@ impl Table {
         }
         let scoped = if h.flags & FLAG_PRIV != 0 {
             match (&expect.privacy, h.encrypted()) {
-                (Some(key), Some(encrypted)) if authenticated => key
-                    .decrypt(h.engine_boots, h.engine_time, h.priv_params, encrypted)
+                // Decrypted in a copy in the arena: the scoped PDU's values
+                // share the arena's memory, as a community reply's share the
+                // datagram's.
+                (Some(key), Some(encrypted)) if authenticated => arena
+                    .copy_with(encrypted, |plain| {
+                        key.decrypt_in_place(h.engine_boots, h.engine_time, h.priv_params, plain)
+                    })
                     .map_err(|_| Error::Decryption)
-                    .and_then(|plain| {
-                        ScopedPdu::decode(&Bytes::from(plain)).map_err(|_| Error::Decryption)
-                    }),
+                    .and_then(|plain| ScopedPdu::decode(&plain).map_err(|_| Error::Decryption)),
                 _ => {
                     return self.drop_datagram(
                         from,
@@ -1504,18 +1526,38 @@ impl Arena {
     }
 
     fn copy(&mut self, datagram: &[u8]) -> Bytes {
-        if datagram.len() > CHUNK / 4 {
-            return Bytes::copy_from_slice(datagram);
+        match self.copy_with(datagram, |_| Ok::<(), Infallible>(())) {
+            Ok(bytes) => bytes,
+            Err(never) => match never {},
         }
-        if self.chunk.capacity() - self.chunk.len() < datagram.len() {
+    }
+
+    /// A copy of `data`, changed in place by `change` (a decryption); its
+    /// error if it fails, the copy's room then taken back.
+    fn copy_with<E>(
+        &mut self,
+        data: &[u8],
+        change: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<Bytes, E> {
+        if data.len() > CHUNK / 4 {
+            let mut own = BytesMut::from(data);
+            change(&mut own)?;
+            return Ok(own.freeze());
+        }
+        if self.chunk.capacity() - self.chunk.len() < data.len() {
             std::mem::swap(&mut self.chunk, &mut self.spent);
             // `try_reclaim` succeeds only if no `Bytes` of it is left.
             if !self.chunk.try_reclaim(CHUNK) {
                 self.chunk = BytesMut::with_capacity(CHUNK);
             }
         }
-        self.chunk.extend_from_slice(datagram);
-        self.chunk.split().freeze()
+        // The chunk is empty here: every copy is split off.
+        self.chunk.extend_from_slice(data);
+        if let Err(e) = change(&mut self.chunk) {
+            self.chunk.clear();
+            return Err(e);
+        }
+        Ok(self.chunk.split().freeze())
     }
 }
 
@@ -1617,7 +1659,7 @@ async fn receive_task(shared: Arc<Shared>) {
                 }
                 for (bytes, from) in batch.iter() {
                     let datagram = arena.copy(bytes);
-                    shared.table.route(from, &datagram, &mut recent);
+                    shared.table.route(from, &datagram, &mut recent, &mut arena);
                 }
             }
             Err(e) => {
@@ -1643,6 +1685,27 @@ mod tests {
     use tokio::io::ReadBuf;
 
     use super::*;
+
+    /// A change that fails leaves nothing behind: the next copy takes its
+    /// room, and what was copied before is intact.
+    #[test]
+    fn a_failed_arena_change_takes_its_room_back() {
+        let mut arena = Arena::new();
+        let before = arena.copy(b"before");
+        let failed = arena.copy_with(b"secret", |buf| {
+            buf[0] = b'S';
+            Err("no")
+        });
+        assert_eq!(failed, Err("no"));
+        let after = arena.copy_with(b"abc", |buf| {
+            buf.reverse();
+            Ok::<(), ()>(())
+        });
+        assert_eq!(after.as_deref(), Ok(&b"cba"[..]));
+        assert_eq!(&before[..], b"before");
+        // Right after `before`, where the failed copy was.
+        assert_eq!(after.unwrap().as_ptr(), before.as_ptr().wrapping_add(6));
+    }
 
     /// A chunk is used again only when nothing refers to it: a datagram
     /// kept while the next chunk fills keeps its chunk and its bytes; once
