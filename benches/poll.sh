@@ -51,7 +51,8 @@ jobs=${NETSNMP_JOBS:-16}
 max_netsnmp=${NETSNMP_MAX_TARGETS:-1000}
 
 if [[ -z ${NO_BUILD:-} ]]; then
-    cargo build --release --bin snmux --bin snmux-bench >&2
+    cargo build --release -p snmux --bin snmux >&2
+    cargo build --release -p snmux-bench --bin snmux-bench >&2
 fi
 if [[ ! -x /usr/bin/time ]] || ! command -v snmpbulkwalk >/dev/null; then
     echo "benches/poll.sh: needs /usr/bin/time and net-snmp's tools (apt-get install time snmp)" >&2
