@@ -338,6 +338,27 @@ fn decode_oid_into(content: &[u8], oid: &mut Oid) -> Result<(), DecodeErrorKind>
     }
 }
 
+/// A sub-identifier of more than one byte, `first` (its high bit set) and
+/// what follows it up to a byte without the high bit. Above
+/// `u32::MAX + 80` (the first encoded one holds two), or cut short, it is
+/// [`DecodeErrorKind::InvalidOid`].
+#[inline]
+fn long_arc(first: u8, bytes: &mut std::slice::Iter<'_, u8>) -> Result<u64, DecodeErrorKind> {
+    let mut acc = u64::from(first & 0x7f);
+    loop {
+        let Some(&b) = bytes.next() else {
+            return Err(DecodeErrorKind::InvalidOid);
+        };
+        acc = (acc << 7) | u64::from(b & 0x7f);
+        if acc > u64::from(u32::MAX) + 80 {
+            return Err(DecodeErrorKind::InvalidOid);
+        }
+        if b < 0x80 {
+            return Ok(acc);
+        }
+    }
+}
+
 /// Decodes the sub-identifiers of `content` into `arcs`, whose length is
 /// the most that are allowed; returns how many there are.
 #[inline(always)]
@@ -352,19 +373,7 @@ fn decode_arcs(content: &[u8], arcs: &mut [u32]) -> Result<usize, DecodeErrorKin
     let acc = if first < 0x80 {
         u64::from(first)
     } else {
-        let mut acc = u64::from(first & 0x7f);
-        loop {
-            let Some(&b) = bytes.next() else {
-                return Err(DecodeErrorKind::InvalidOid);
-            };
-            acc = (acc << 7) | u64::from(b & 0x7f);
-            if acc > u64::from(u32::MAX) + 80 {
-                return Err(DecodeErrorKind::InvalidOid);
-            }
-            if b < 0x80 {
-                break acc;
-            }
-        }
+        long_arc(first, &mut bytes)?
     };
     let (a, b) = match acc {
         0..40 => (0, acc),
@@ -383,32 +392,14 @@ fn decode_arcs(content: &[u8], arcs: &mut [u32]) -> Result<usize, DecodeErrorKin
     while let Some(&b) = bytes.next() {
         let arc = if b < 0x80 {
             // The common case: a sub-identifier below 128, in one byte.
-            u32::from(b)
+            u64::from(b)
         } else {
-            let mut acc = u64::from(b & 0x7f);
-            loop {
-                let Some(&b) = bytes.next() else {
-                    return Err(DecodeErrorKind::InvalidOid);
-                };
-                acc = (acc << 7) | u64::from(b & 0x7f);
-                if acc > u64::from(u32::MAX) + 80 {
-                    return Err(DecodeErrorKind::InvalidOid);
-                }
-                if b < 0x80 {
-                    break;
-                }
-            }
-            let Some(slot) = arcs.get_mut(n) else {
-                return Err(DecodeErrorKind::OidTooLong);
-            };
-            *slot = u32::try_from(acc).map_err(|_| DecodeErrorKind::InvalidOid)?;
-            n += 1;
-            continue;
+            long_arc(b, &mut bytes)?
         };
         let Some(slot) = arcs.get_mut(n) else {
             return Err(DecodeErrorKind::OidTooLong);
         };
-        *slot = arc;
+        *slot = u32::try_from(arc).map_err(|_| DecodeErrorKind::InvalidOid)?;
         n += 1;
     }
     Ok(n)
