@@ -303,10 +303,7 @@ impl RemoteEngine {
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         match known.as_mut() {
             Some(k) if k.engine_id == r.engine_id => {
-                let t = &k.time;
-                let newer = r.engine_boots > t.boots()
-                    || (r.engine_boots == t.boots() && r.engine_time > t.latest_received_time());
-                if newer {
+                if k.time.is_newer(r.engine_boots, r.engine_time) {
                     k.time
                         .update(r.engine_boots, r.engine_time, Instant::now().into_std());
                 }

@@ -99,6 +99,17 @@ impl EngineTime {
         self.boots == MAX_ENGINE_BOOTS
     }
 
+    /// Whether [`update`](EngineTime::update) would take a message with
+    /// these boots and time: boots greater, or equal and a time greater
+    /// than the latest received, both inside the MIB's range (2^31 - 1).
+    /// Callers that read the clock only for an update ask this first.
+    pub fn is_newer(&self, msg_boots: u32, msg_time: u32) -> bool {
+        msg_boots <= MAX_ENGINE_BOOTS
+            && msg_time <= MAX_ENGINE_TIME
+            && (msg_boots > self.boots
+                || (msg_boots == self.boots && msg_time > self.latest_received))
+    }
+
     /// RFC 3414 §3.2 step 7b, first half: takes the boots and time of an
     /// authentic message received at `now`, and updates the local notion
     /// if the message is newer: its boots are greater, or equal and its time
@@ -114,11 +125,7 @@ impl EngineTime {
     ///
     /// [`is_in_window`]: EngineTime::is_in_window
     pub fn update(&mut self, msg_boots: u32, msg_time: u32, now: Instant) -> bool {
-        if msg_boots > MAX_ENGINE_BOOTS || msg_time > MAX_ENGINE_TIME {
-            return false;
-        }
-        let newer =
-            msg_boots > self.boots || (msg_boots == self.boots && msg_time > self.latest_received);
+        let newer = self.is_newer(msg_boots, msg_time);
         if newer {
             self.boots = msg_boots;
             self.time = msg_time;
