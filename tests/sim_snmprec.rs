@@ -205,62 +205,31 @@ fn snmpset_writable_not_writable_wrong_type() {
         "the SET stays"
     );
 
-    let (reason, failed) = net_snmp_error(
-        "snmpset",
-        &[
-            "-v2c",
-            "-c",
-            &community,
-            "-On",
-            &addr,
-            "1.3.6.1.2.1.1.1.0",
-            "s",
-            "x",
-        ],
-    );
+    // A refused SET: net-snmp's reason, and the OID it names.
+    let refused = |version: &str, oid: &str, ty: &str, value: &str| {
+        net_snmp_error(
+            "snmpset",
+            &[version, "-c", &community, "-On", &addr, oid, ty, value],
+        )
+    };
     assert_eq!(
-        (reason.as_str(), failed.as_deref()),
-        ("notWritable", Some("1.3.6.1.2.1.1.1.0"))
+        refused("-v2c", "1.3.6.1.2.1.1.1.0", "s", "x"),
+        (
+            "notWritable".to_owned(),
+            Some("1.3.6.1.2.1.1.1.0".to_owned())
+        )
     );
-    let (reason, _) = net_snmp_error(
-        "snmpset",
-        &["-v2c", "-c", &community, "-On", &addr, contact, "i", "5"],
+    assert_eq!(refused("-v2c", contact, "i", "5").0, "wrongType");
+    assert_eq!(
+        refused("-v2c", "1.3.6.1.2.1.99.0", "i", "5").0,
+        "notWritable"
     );
-    assert_eq!(reason, "wrongType");
-    let (reason, _) = net_snmp_error(
-        "snmpset",
-        &[
-            "-v2c",
-            "-c",
-            &community,
-            "-On",
-            &addr,
-            "1.3.6.1.2.1.99.0",
-            "i",
-            "5",
-        ],
-    );
-    assert_eq!(reason, "notWritable");
     // SNMPv1's names for them (RFC 3584 §4.3).
-    let (reason, _) = net_snmp_error(
-        "snmpset",
-        &["-v1", "-c", &community, "-On", &addr, contact, "i", "5"],
+    assert_eq!(refused("-v1", contact, "i", "5").0, "badValue");
+    assert_eq!(
+        refused("-v1", "1.3.6.1.2.1.1.1.0", "s", "x").0,
+        "noSuchName"
     );
-    assert_eq!(reason, "badValue");
-    let (reason, _) = net_snmp_error(
-        "snmpset",
-        &[
-            "-v1",
-            "-c",
-            &community,
-            "-On",
-            &addr,
-            "1.3.6.1.2.1.1.1.0",
-            "s",
-            "x",
-        ],
-    );
-    assert_eq!(reason, "noSuchName");
 }
 
 #[test]
