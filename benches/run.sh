@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The load benchmark: snmux, async-snmp and a raw UDP client (the ceiling)
-# side by side, against one responder, in one table; net-snmp's
-# snmpbulkwalk too in the 100,000-row walks. The responder answers SNMPv2c
-# and SNMPv3 (user bench, authPriv HMAC-SHA-256 + AES-128); the raw client
-# has no SNMPv3.
+# side by side, against one responder, in one table; raw-batch (raw through
+# snmux's batched UDP transport, the floor of batched I/O) in the GETs;
+# net-snmp's snmpbulkwalk too in the 100,000-row walks. The responder
+# answers SNMPv2c and SNMPv3 (user bench, authPriv HMAC-SHA-256 + AES-128);
+# the raw clients have no SNMPv3.
 #
 #   benches/run.sh                 # the whole set, medians of 3 (~3 minutes)
 #   REPEATS=1 SCALE=0.2 benches/run.sh    # a quick look
@@ -24,7 +25,7 @@
 # noisy the kept runs were.
 #
 # Environment: REPEATS (3), SCALE (1.0, multiplies request counts),
-# CLIENTS ("snmux async-snmp raw net-snmp harness"), THREADS (1: current-thread runtime),
+# CLIENTS ("snmux async-snmp raw raw-batch net-snmp harness"), THREADS (1: current-thread runtime),
 # PORTS (10000, capped by the open-file limit), RETRIES, RETRY_BUDGET, MAX_OTHER,
 # RESULTS (a file to keep the JSON lines in), NO_BUILD=1 to use the binary
 # as built.
@@ -33,7 +34,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS=${REPEATS:-3}
 SCALE=${SCALE:-1}
-CLIENTS=${CLIENTS:-"snmux async-snmp raw net-snmp harness"}
+CLIENTS=${CLIENTS:-"snmux async-snmp raw raw-batch net-snmp harness"}
 THREADS=${THREADS:-1}
 BASE_PORT=${BASE_PORT:-20000}
 SILENT_PORT=${SILENT_PORT:-19999}
@@ -131,11 +132,14 @@ for ((rep = 0; rep < REPEATS; rep++)); do
         # Rotate the clients' order so that none always runs first.
         for ((i = 0; i < ${#clients[@]}; i++)); do
             client=${clients[$(((i + rep) % ${#clients[@]}))]}
-            # raw has no SNMPv3; net-snmp runs only the 100,000-row walks;
-            # harness (the baseline of memory per pending request) only
-            # pending.
+            # raw has no SNMPv3; raw-batch runs only the v2c GETs;
+            # net-snmp only the 100,000-row walks; harness (the baseline
+            # of memory per pending request) only pending.
             case "$client:$w" in
             raw:*--v3*) continue ;;
+            raw-batch:*--v3*) continue ;;
+            raw-batch:get*) ;;
+            raw-batch:*) continue ;;
             harness:pending*) ;;
             harness:*) continue ;;
             net-snmp:walk*--rows\ 100000*) ;;

@@ -44,6 +44,10 @@
 //!   snmux's default buffers (8 MiB receive, 4 MiB send) and
 //!   `strict_source(true)`, since snmux always checks the source address.
 //! - raw: the ceiling (see `raw.rs`).
+//! - raw-batch (`get` and `get-many-targets`): raw's requests through
+//!   snmux's UDP transport and its batched system calls, `recvmmsg` in,
+//!   `sendmmsg` and UDP GSO out: the floor of batched I/O (see
+//!   `raw_batch.rs`).
 //! - harness (`pending` only): the harness alone, each task awaiting a
 //!   timer of the timeout instead of a request; its `bytes_per_pending` is
 //!   the harness's share of every client's (see `harness.rs`).
@@ -75,6 +79,7 @@ mod netsnmp;
 mod peer;
 mod poll;
 mod raw;
+mod raw_batch;
 mod report;
 mod responder;
 mod run;
@@ -186,6 +191,10 @@ enum ClientKind {
     AsyncSnmp,
     /// Pre-encoded datagrams on one tokio UDP socket: the ceiling.
     Raw,
+    /// As raw, through snmux's UDP transport with batched system calls
+    /// (`recvmmsg`, `sendmmsg` and UDP GSO): the floor of batched I/O
+    /// (GETs only).
+    RawBatch,
     /// net-snmp's `snmpbulkwalk`, a process per walk (walks only).
     NetSnmp,
     /// No client: the harness's tasks each await a timer (pending only),
@@ -199,6 +208,7 @@ impl ClientKind {
             ClientKind::Snmux => "snmux",
             ClientKind::AsyncSnmp => "async-snmp",
             ClientKind::Raw => "raw",
+            ClientKind::RawBatch => "raw-batch",
             ClientKind::NetSnmp => "net-snmp",
             ClientKind::Harness => "harness",
         }

@@ -24,7 +24,7 @@ use crate::{GetArgs, PendingArgs, WalkArgs};
 /// Request-ids are `ID_BASE + n`, n < 2^30: always four bytes of BER.
 const ID_BASE: i32 = 0x4000_0000;
 /// A run ends if no response arrives for this long (a lost datagram).
-const STALL: Duration = Duration::from_secs(2);
+pub(crate) const STALL: Duration = Duration::from_secs(2);
 
 fn socket() -> Result<UdpSocket, String> {
     let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))
@@ -39,7 +39,7 @@ fn socket() -> Result<UdpSocket, String> {
 }
 
 /// The request-id of slot `slot` on its `generation`th use, of `slots`.
-fn request_id(slot: usize, generation: u64, slots: usize) -> i32 {
+pub(crate) fn request_id(slot: usize, generation: u64, slots: usize) -> i32 {
     // Wrap at a multiple of `slots` below 2^30, so that `slot_of` holds.
     let slots = slots as u64;
     let wrap = (1u64 << 30) / slots * slots;
@@ -48,19 +48,20 @@ fn request_id(slot: usize, generation: u64, slots: usize) -> i32 {
 }
 
 /// The slot a request-id belongs to.
-fn slot_of(id: i32, slots: usize) -> Option<usize> {
+pub(crate) fn slot_of(id: i32, slots: usize) -> Option<usize> {
     let n = id.checked_sub(ID_BASE)?;
     Some(usize::try_from(n).ok()? % slots)
 }
 
 /// A GET of sysDescr.0, encoded once; `patch` writes a request-id.
-struct GetTemplate {
+#[derive(Debug)]
+pub(crate) struct GetTemplate {
     bytes: Vec<u8>,
     id_at: usize,
 }
 
 impl GetTemplate {
-    fn new(community: &str) -> Result<GetTemplate, String> {
+    pub(crate) fn new(community: &str) -> Result<GetTemplate, String> {
         let pdu = Pdu::new(
             PduType::GetRequest,
             ID_BASE,
@@ -79,8 +80,24 @@ impl GetTemplate {
     }
 
     fn patch(&mut self, id: i32) -> &[u8] {
-        self.bytes[self.id_at..self.id_at + 4].copy_from_slice(&id.to_be_bytes());
+        let Self { bytes, id_at } = self;
+        Self::write_id(bytes, *id_at, id);
+        bytes
+    }
+
+    /// The encoded GET, with the request-id the template was made with.
+    pub(crate) fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// Writes request-id `id` into `datagram`, a copy of
+    /// [`GetTemplate::bytes`].
+    pub(crate) fn patch_copy(&self, datagram: &mut [u8], id: i32) {
+        Self::write_id(datagram, self.id_at, id);
+    }
+
+    fn write_id(datagram: &mut [u8], at: usize, id: i32) {
+        datagram[at..at + 4].copy_from_slice(&id.to_be_bytes());
     }
 }
 
@@ -92,12 +109,7 @@ pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, St
     }
     let socket = socket()?;
     let mut template = GetTemplate::new(&args.common.community)?;
-    let targets = usize::from(args.targets.max(1));
-    let target = |seq: usize| {
-        let mut t = args.target;
-        t.set_port(args.target.port() + (seq % targets) as u16);
-        t
-    };
+    let target = |seq: usize| target_of(args, seq);
     let slots = args.concurrency.clamp(1, args.requests.max(1));
     // Per slot: the request-id in flight, when it was sent, its generation.
     let mut ids = vec![0i32; slots];
@@ -149,6 +161,15 @@ pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, St
     out.timeouts = args.requests - done;
     out.latencies = latencies;
     Ok(out)
+}
+
+/// The agent of the `seq`th request: `--targets` ports from `--target`'s,
+/// round-robin.
+pub(crate) fn target_of(args: &GetArgs, seq: usize) -> SocketAddr {
+    let targets = usize::from(args.targets.max(1));
+    let mut t = args.target;
+    t.set_port(args.target.port() + (seq % targets) as u16);
+    t
 }
 
 async fn send(socket: &UdpSocket, datagram: &[u8], to: SocketAddr) -> Result<(), String> {

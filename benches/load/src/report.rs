@@ -1,6 +1,6 @@
 //! The table of a run: the median of each figure over the repeats of each
 //! (workload, client), and snmux's figures as ratios to async-snmp's and to
-//! the raw client's.
+//! the raw and raw-batch clients'.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -33,9 +33,18 @@ const NOTES: &[(&str, &str, usize)] = &[
     ("errors", "errors", 0),
     ("retransmitted", "retx", 0),
     ("dropped", "dropped", 0),
+    ("datagrams_per_recv_call", "dg/recv", 1),
+    ("datagrams_per_send_call", "dg/send", 1),
 ];
 
-const CLIENTS: [&str; 5] = ["snmux", "async-snmp", "raw", "net-snmp", "harness"];
+const CLIENTS: [&str; 6] = [
+    "snmux",
+    "async-snmp",
+    "raw",
+    "raw-batch",
+    "net-snmp",
+    "harness",
+];
 
 pub(crate) fn print(file: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -132,7 +141,7 @@ fn table(order: &[String], runs: &Runs) -> String {
                 }
             }
         }
-        for peer in ["async-snmp", "raw", "net-snmp"] {
+        for peer in ["async-snmp", "raw", "raw-batch", "net-snmp"] {
             if !runs.contains_key(&(workload.clone(), peer.to_owned()))
                 || !runs.contains_key(&(workload.clone(), "snmux".to_owned()))
             {
@@ -206,6 +215,7 @@ mod tests {
             ("snmux", 12.0),
             ("snmux", 11.0),
             ("raw", 4.0),
+            ("raw-batch", 5.5),
         ] {
             let line = serde_json::json!({
                 "workload": "get c=1", "client": client, "cpu_us_per_req": cpu,
@@ -218,6 +228,11 @@ mod tests {
         let t = table(&["get c=1".into()], &runs);
         assert!(t.contains("11.00"), "{t}");
         assert!(t.contains("2.75x"), "{t}");
+        let batch = t
+            .lines()
+            .find(|l| l.contains("snmux/raw-batch"))
+            .unwrap_or_else(|| panic!("no snmux/raw-batch row: {t}"));
+        assert!(batch.contains("2.00x"), "{t}");
         for (client, bytes) in [("snmux", 900.0), ("harness", 400.0)] {
             let line = serde_json::json!({
                 "workload": "pending 10", "client": client, "bytes_per_pending": bytes,

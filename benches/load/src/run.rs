@@ -11,7 +11,8 @@ use serde_json::{Map, Value, json};
 
 use crate::measure::{self, Latencies, Usage};
 use crate::{
-    ClientKind, Common, GetArgs, PendingArgs, WalkArgs, harness, netsnmp, peer, raw, snmux_client,
+    ClientKind, Common, GetArgs, PendingArgs, WalkArgs, harness, netsnmp, peer, raw, raw_batch,
+    snmux_client,
 };
 
 /// What a client run does.
@@ -65,6 +66,10 @@ pub(crate) fn client(common: &Common, workload: Workload) -> Result<(), String> 
             (ClientKind::Raw, Workload::Get(a)) => raw::get(a, &mut meter).await,
             (ClientKind::Raw, Workload::Walk(a)) => raw::walk(a, &mut meter).await,
             (ClientKind::Raw, Workload::Pending(a)) => raw::pending(a, &mut meter).await,
+            (ClientKind::RawBatch, Workload::Get(a)) => raw_batch::get(a, &mut meter).await,
+            (ClientKind::RawBatch, _) => {
+                Err("the raw-batch client only runs get and get-many-targets".into())
+            }
             (ClientKind::NetSnmp, Workload::Walk(a)) => netsnmp::walk(a, &mut meter),
             (ClientKind::NetSnmp, _) => Err("the net-snmp client only walks".into()),
             (ClientKind::Harness, Workload::Pending(a)) => harness::pending(a, &mut meter).await,
@@ -212,7 +217,7 @@ pub(crate) struct Meter {
 }
 
 impl Meter {
-    fn new(responder: Option<u32>) -> Meter {
+    pub(crate) fn new(responder: Option<u32>) -> Meter {
         Meter {
             responder,
             start: None,
