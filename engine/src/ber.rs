@@ -254,6 +254,51 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Reads a varbind (RFC 3416 §3: a SEQUENCE of an OID and a value)
+    /// whose three lengths are all in the short form, as nearly every
+    /// varbind's are, in one step: its OID and its value element. `None`,
+    /// having read nothing, for any other bytes: [`Reader::expect`] and
+    /// [`Reader::tlv`] read those, or say what is wrong with them.
+    #[inline(always)]
+    pub(crate) fn short_varbind(&mut self) -> Option<(Tlv<'a>, Tlv<'a>)> {
+        let buf = self.buf;
+        let at = self.pos;
+        let &[TAG_SEQUENCE, len, TAG_OID, oid_len] = buf.get(at..at + 4)? else {
+            return None;
+        };
+        if len >= 0x80 || oid_len >= 0x80 {
+            return None;
+        }
+        let end = at + 2 + usize::from(len);
+        let oid_start = at + 4;
+        let value_at = oid_start + usize::from(oid_len);
+        let &[tag, value_len] = buf.get(value_at..value_at + 2)? else {
+            return None;
+        };
+        let value_start = value_at + 2;
+        // The value ends where the SEQUENCE does: nothing is left over.
+        if value_len >= 0x80 || value_start + usize::from(value_len) != end {
+            return None;
+        }
+        let value = buf.get(value_start..end)?;
+        let oid = buf.get(oid_start..value_at)?;
+        self.pos = end;
+        Some((
+            Tlv {
+                tag: TAG_OID,
+                offset: self.base + at + 2,
+                start: self.base + oid_start,
+                content: oid,
+            },
+            Tlv {
+                tag,
+                offset: self.base + value_at,
+                start: self.base + value_start,
+                content: value,
+            },
+        ))
+    }
+
     /// Reads one element that must have tag `tag`.
     #[inline]
     pub(crate) fn expect(&mut self, tag: u8) -> Result<Tlv<'a>, DecodeError> {
@@ -308,6 +353,15 @@ fn decode_unsigned(content: &[u8], max: usize) -> Option<u64> {
 /// [`Oid`]'s inline storage (one byte gives two sub-identifiers).
 const INLINE_CONTENT: usize = INLINE_ARCS;
 
+/// Whether the sub-identifiers of `content` fit in [`Oid`]'s inline
+/// storage. Every sub-identifier ends with a byte below 0x80, and the first
+/// encoded one holds two, so a well-formed OID has one more than it has
+/// such bytes; malformed contents fail the same way in either storage.
+#[inline]
+fn fits_inline(content: &[u8]) -> bool {
+    content.len() < INLINE_CONTENT || content.iter().filter(|&&b| b < 0x80).count() < INLINE_ARCS
+}
+
 /// Decodes the contents of an OBJECT IDENTIFIER (X.690 §8.19).
 ///
 /// Errors, checked in this order for each byte: a sub-identifier above
@@ -316,7 +370,7 @@ const INLINE_CONTENT: usize = INLINE_ARCS;
 /// past the 128th is [`DecodeErrorKind::OidTooLong`]; contents that end
 /// inside a sub-identifier are [`DecodeErrorKind::InvalidOid`].
 fn decode_oid(content: &[u8]) -> Result<Oid, DecodeErrorKind> {
-    if content.len() < INLINE_CONTENT {
+    if fits_inline(content) {
         let mut arcs = [0; INLINE_ARCS];
         let n = decode_arcs(content, &mut arcs)?;
         Ok(Oid::from_decoded_inline(arcs, n))
@@ -330,7 +384,7 @@ fn decode_oid(content: &[u8]) -> Result<Oid, DecodeErrorKind> {
 /// [`decode_oid`] into `oid`.
 #[inline]
 fn decode_oid_into(content: &[u8], oid: &mut Oid) -> Result<(), DecodeErrorKind> {
-    if content.len() < INLINE_CONTENT {
+    if fits_inline(content) {
         oid.set_inline(|arcs| decode_arcs(content, arcs))
     } else {
         *oid = decode_oid(content)?;
@@ -339,16 +393,17 @@ fn decode_oid_into(content: &[u8], oid: &mut Oid) -> Result<(), DecodeErrorKind>
 }
 
 /// A sub-identifier of more than one byte, `first` (its high bit set) and
-/// what follows it up to a byte without the high bit. Above
-/// `u32::MAX + 80` (the first encoded one holds two), or cut short, it is
-/// [`DecodeErrorKind::InvalidOid`].
+/// what follows it in `bytes` up to a byte without the high bit, which
+/// `bytes` is advanced past. Above `u32::MAX + 80` (the first encoded one
+/// holds two), or cut short, it is [`DecodeErrorKind::InvalidOid`].
 #[inline]
-fn long_arc(first: u8, bytes: &mut std::slice::Iter<'_, u8>) -> Result<u64, DecodeErrorKind> {
+fn long_arc(first: u8, bytes: &mut &[u8]) -> Result<u64, DecodeErrorKind> {
     let mut acc = u64::from(first & 0x7f);
     loop {
-        let Some(&b) = bytes.next() else {
+        let Some((&b, rest)) = bytes.split_first() else {
             return Err(DecodeErrorKind::InvalidOid);
         };
+        *bytes = rest;
         acc = (acc << 7) | u64::from(b & 0x7f);
         if acc > u64::from(u32::MAX) + 80 {
             return Err(DecodeErrorKind::InvalidOid);
@@ -359,17 +414,24 @@ fn long_arc(first: u8, bytes: &mut std::slice::Iter<'_, u8>) -> Result<u64, Deco
     }
 }
 
+/// The high bit of each byte of a word.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
 /// Decodes the sub-identifiers of `content` into `arcs`, whose length is
 /// the most that are allowed; returns how many there are.
+///
+/// Sub-identifiers of one byte (below 128, most of every real OID) go
+/// eight bytes at a time: the eight are widened into `arcs` together and
+/// as many are kept as come before the first byte with its high bit set.
+/// The ones written past those are overwritten by the next, or lie past
+/// the length returned.
 #[inline(always)]
 fn decode_arcs(content: &[u8], arcs: &mut [u32]) -> Result<usize, DecodeErrorKind> {
-    let (&first, rest) = match content.split_first() {
+    let (&first, mut bytes) = match content.split_first() {
         Some(split) => split,
         None => return Ok(0),
     };
     // The first encoded sub-identifier holds the first two (§8.19.4).
-    let mut n;
-    let mut bytes = rest.iter();
     let acc = if first < 0x80 {
         u64::from(first)
     } else {
@@ -388,10 +450,40 @@ fn decode_arcs(content: &[u8], arcs: &mut [u32]) -> Result<usize, DecodeErrorKin
         }
         _ => return Err(DecodeErrorKind::OidTooLong),
     }
-    n = 2;
-    while let Some(&b) = bytes.next() {
+    let mut n = 2;
+    loop {
+        if let Some(out) = arcs.get_mut(n..n + 8) {
+            // Past the end, bytes with the high bit set stop the run.
+            let word = match bytes.first_chunk::<8>() {
+                Some(word) => *word,
+                None => {
+                    // A loop, not copy_from_slice: seven bytes at most,
+                    // cheaper than a call to memcpy.
+                    let mut word = [0x80; 8];
+                    for (w, &b) in word.iter_mut().zip(bytes) {
+                        *w = b;
+                    }
+                    word
+                }
+            };
+            for (arc, &b) in out.iter_mut().zip(&word) {
+                *arc = u32::from(b);
+            }
+            let high = u64::from_le_bytes(word) & HIGH_BITS;
+            let run = (high.trailing_zeros() / 8) as usize;
+            n += run;
+            bytes = &bytes[run..];
+            if run == 8 {
+                continue;
+            }
+        }
+        // One sub-identifier: of several bytes after a run, or of any
+        // length where fewer than eight places are left.
+        let Some((&b, rest)) = bytes.split_first() else {
+            break;
+        };
+        bytes = rest;
         let arc = if b < 0x80 {
-            // The common case: a sub-identifier below 128, in one byte.
             u64::from(b)
         } else {
             long_arc(b, &mut bytes)?

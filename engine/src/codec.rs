@@ -205,16 +205,22 @@ pub(crate) fn decode_varbinds(
     out.resize_with(n, || VarBind::null(Oid::placeholder()));
     let mut decoded = 0;
     while !r.is_empty() {
-        let mut vb = r.expect(TAG_SEQUENCE)?.reader();
-        let oid_tlv = vb.expect(TAG_OID)?;
         if decoded == out.len() {
             // More than were counted (short or past the first 1,024).
             out.push(VarBind::null(Oid::placeholder()));
         }
         let slot = &mut out[decoded];
-        oid_tlv.oid_into(&mut slot.oid)?;
-        decode_value_into(vb.tlv()?, bytes, &mut slot.value)?;
-        vb.finish()?;
+        if let Some((oid_tlv, value_tlv)) = r.short_varbind() {
+            oid_tlv.oid_into(&mut slot.oid)?;
+            decode_value_into(value_tlv, bytes, &mut slot.value)?;
+        } else {
+            // Long-form lengths, or something wrong: element by element.
+            let mut vb = r.expect(TAG_SEQUENCE)?.reader();
+            let oid_tlv = vb.expect(TAG_OID)?;
+            oid_tlv.oid_into(&mut slot.oid)?;
+            decode_value_into(vb.tlv()?, bytes, &mut slot.value)?;
+            vb.finish()?;
+        }
         decoded += 1;
     }
     out.truncate(decoded);
@@ -506,8 +512,83 @@ pub fn varbind_encoded_len(vb: &VarBind) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use bytes::BytesMut;
+
     use super::*;
     use crate::oid;
+
+    /// The varbind loop without [`Reader::short_varbind`]: element by
+    /// element, as the general path reads them.
+    fn decode_varbinds_by_element(bytes: &Bytes) -> Result<Vec<VarBind>, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let mut out = Vec::new();
+        while !r.is_empty() {
+            let mut vb = r.expect(TAG_SEQUENCE)?.reader();
+            let mut oid = Oid::placeholder();
+            vb.expect(TAG_OID)?.oid_into(&mut oid)?;
+            let mut value = Value::Null;
+            decode_value_into(vb.tlv()?, bytes, &mut value)?;
+            vb.finish()?;
+            out.push(VarBind::new(oid, value));
+        }
+        Ok(out)
+    }
+
+    proptest::proptest! {
+        /// The one-step read of short-form varbinds decodes what the
+        /// element-by-element one does, and fails where and as it fails:
+        /// varbinds with short and long-form headers, then one byte
+        /// overwritten anywhere.
+        #[test]
+        fn short_varbinds_decode_as_element_by_element(
+            varbinds in proptest::collection::vec(
+                (
+                    proptest::collection::vec(0u32..300, 0..20),
+                    0u8..5,
+                    proptest::collection::vec(proptest::num::u8::ANY, 0..140),
+                    proptest::bool::ANY,
+                ),
+                0..6,
+            ),
+            damage in proptest::option::of((proptest::num::usize::ANY, proptest::num::u8::ANY)),
+        ) {
+            let mut list = BytesMut::new();
+            for (arcs, kind, data, long) in &varbinds {
+                let mut oid = oid!(1, 3);
+                for &a in arcs {
+                    oid = oid.child(a);
+                }
+                let value = match kind {
+                    0 => Value::Integer(i32::from_le_bytes([data.len() as u8, 0, 0, 1])),
+                    1 => Value::OctetString(Bytes::copy_from_slice(data)),
+                    2 => Value::Counter32(data.len() as u32 * 1_000_003),
+                    3 => Value::ObjectIdentifier(oid.clone()),
+                    _ => Value::Null,
+                };
+                let mut contents = BytesMut::new();
+                put_oid(&mut contents, TAG_OID, &oid);
+                encode_value(&mut contents, &value);
+                list.put_u8(TAG_SEQUENCE);
+                if *long || contents.len() >= 0x80 {
+                    // The long form, also where the short one would do.
+                    list.put_u8(0x82);
+                    list.put_u16(contents.len() as u16);
+                } else {
+                    list.put_u8(contents.len() as u8);
+                }
+                list.put_slice(&contents);
+            }
+            if let Some((at, byte)) = damage {
+                if !list.is_empty() {
+                    let at = at % list.len();
+                    list[at] = byte;
+                }
+            }
+            let bytes = list.freeze();
+            let want = decode_varbinds_by_element(&bytes);
+            proptest::prop_assert_eq!(decode_varbinds(Reader::new(&bytes), &bytes), want);
+        }
+    }
 
     /// `snmpget -v2c -c public localhost sysDescr.0` as net-snmp 5.9 sends it.
     const NET_SNMP_GET: &[u8] = &[

@@ -176,6 +176,22 @@ impl Oid {
         self.arcs().starts_with(prefix.arcs())
     }
 
+    /// How many leading sub-identifiers `self` and `other` share: the
+    /// length of their longest common prefix, at most the shorter one's
+    /// length. Where it is shorter than both, the sub-identifiers at that
+    /// index are where the two differ and which one orders first.
+    ///
+    /// ```
+    /// use snmux::oid;
+    /// let a = oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 7);
+    /// assert_eq!(a.common_prefix_len(&oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 3)), 9);
+    /// assert_eq!(a.common_prefix_len(&oid!(1, 3, 6)), 3);
+    /// ```
+    #[inline]
+    pub fn common_prefix_len(&self, other: &Oid) -> usize {
+        common_prefix_len(self.arcs(), other.arcs())
+    }
+
     /// This OID with one more sub-identifier: `sysDescr.child(0)`.
     ///
     /// # Panics
@@ -315,8 +331,38 @@ impl PartialOrd for Oid {
 impl Ord for Oid {
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        self.arcs().cmp(other.arcs())
+        cmp_arcs(self.arcs(), other.arcs())
     }
+}
+
+/// `a.cmp(b)`: by the first sub-identifier where they differ, or else by
+/// length.
+#[inline]
+fn cmp_arcs(a: &[u32], b: &[u32]) -> Ordering {
+    let d = common_prefix_len(a, b);
+    match (a.get(d), b.get(d)) {
+        (Some(x), Some(y)) => x.cmp(y),
+        _ => a.len().cmp(&b.len()),
+    }
+}
+
+/// The length of the longest common prefix of `a` and `b`, four
+/// sub-identifiers at a time while they agree: the OIDs compared in walks
+/// and tables share most of theirs.
+#[inline]
+fn common_prefix_len(a: &[u32], b: &[u32]) -> usize {
+    let common = a.len().min(b.len());
+    let (mut x, mut y) = (&a[..common], &b[..common]);
+    let mut n = 0;
+    while let (Some(p), Some(q)) = (x.first_chunk::<4>(), y.first_chunk::<4>()) {
+        if p != q {
+            break;
+        }
+        x = &x[4..];
+        y = &y[4..];
+        n += 4;
+    }
+    n + x.iter().zip(y).take_while(|(p, q)| p == q).count()
 }
 
 impl Hash for Oid {
@@ -476,6 +522,27 @@ mod tests {
         let c = oid!(1, 3, 6, 1, 3);
         let d = oid!(1, 3, 6, 1, 10);
         assert!(a < b && b < c && c < d);
+    }
+
+    proptest::proptest! {
+        /// The order is the slices' order and the common prefix theirs,
+        /// which skipping equal chunks must not change: prefixes, a
+        /// difference in any place.
+        #[test]
+        fn order_is_the_order_of_the_arcs(
+            prefix in proptest::collection::vec(0u32..4, 0..40),
+            a in proptest::collection::vec(0u32..4, 0..12),
+            b in proptest::collection::vec(0u32..4, 0..12),
+        ) {
+            // Under 1.3, so that every one is a valid OID.
+            let x: Vec<u32> = [1, 3].iter().chain(&prefix).chain(&a).copied().collect();
+            let y: Vec<u32> = [1, 3].iter().chain(&prefix).chain(&b).copied().collect();
+            let (ox, oy) = (Oid::from_slice(&x), Oid::from_slice(&y));
+            proptest::prop_assert_eq!(ox.cmp(&oy), x.cmp(&y));
+            let common = x.iter().zip(&y).take_while(|(p, q)| p == q).count();
+            proptest::prop_assert_eq!(ox.common_prefix_len(&oy), common);
+            proptest::prop_assert_eq!(oy.cmp(&ox), y.cmp(&x));
+        }
     }
 
     #[test]
