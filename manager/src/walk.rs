@@ -401,9 +401,29 @@ impl WalkState {
         // response.
         let mut kept = 0;
         let mut exception = None;
+        // Every accepted OID is inside the subtree, and so is the last one
+        // of the previous response unless the walk started outside it.
+        let last_inside = self.last.starts_with(&self.root);
         for i in 0..varbinds.len() {
             let vb = &varbinds[i];
-            if !vb.oid.starts_with(&self.root) {
+            let previous = match kept {
+                0 => &self.last,
+                n => &varbinds[n - 1].oid,
+            };
+            let (inside, follows) = if kept > 0 || last_inside {
+                // One pass over the two: vb is inside the subtree if it
+                // shares the root's sub-identifiers with previous, and
+                // follows previous by where they differ.
+                let common = vb.oid.common_prefix_len(previous);
+                let follows = match (vb.oid.arcs().get(common), previous.arcs().get(common)) {
+                    (Some(next), Some(before)) => next > before,
+                    _ => vb.oid.len() > previous.len(),
+                };
+                (common >= self.root.len(), follows)
+            } else {
+                (vb.oid.starts_with(&self.root), vb.oid > *previous)
+            };
+            if !inside {
                 left = true;
                 continue;
             }
@@ -411,11 +431,7 @@ impl WalkState {
                 exception = Some(i);
                 break;
             }
-            let previous = match kept {
-                0 => &self.last,
-                n => &varbinds[n - 1].oid,
-            };
-            if vb.oid <= *previous {
+            if !follows {
                 let previous = Box::new(previous.clone());
                 let next = Box::new(varbinds.swap_remove(i));
                 varbinds.truncate(kept);
@@ -579,6 +595,120 @@ mod tests {
     }
 
     const GO_ON: ControlFlow<WalkEnd> = ControlFlow::Continue(());
+
+    /// `keep_accepted` as it was before it checked the subtree and the
+    /// order in one pass: `starts_with`, then `<=`.
+    fn keep_accepted_by_two_checks(
+        w: &mut WalkState,
+        varbinds: &mut Vec<VarBind>,
+    ) -> Result<ControlFlow<WalkEnd>, Error> {
+        if varbinds.is_empty() {
+            return Ok(ControlFlow::Break(WalkEnd::EmptyResponse));
+        }
+        let mut left = false;
+        let mut kept = 0;
+        let mut exception = None;
+        for i in 0..varbinds.len() {
+            let vb = &varbinds[i];
+            if !vb.oid.starts_with(&w.root) {
+                left = true;
+                continue;
+            }
+            if vb.value.is_exception() {
+                exception = Some(i);
+                break;
+            }
+            let previous = match kept {
+                0 => &w.last,
+                n => &varbinds[n - 1].oid,
+            };
+            if vb.oid <= *previous {
+                let previous = Box::new(previous.clone());
+                let next = Box::new(varbinds.swap_remove(i));
+                varbinds.truncate(kept);
+                return Err(Error::NonIncreasingOid {
+                    target: w.target,
+                    previous,
+                    next,
+                });
+            }
+            if i != kept {
+                varbinds.swap(kept, i);
+            }
+            kept += 1;
+        }
+        let exceptions = exception.map(|at| {
+            let root = &w.root;
+            varbinds
+                .drain(at..)
+                .filter(|vb| vb.oid.starts_with(root))
+                .collect::<Vec<_>>()
+        });
+        varbinds.truncate(kept);
+        if let Some(newest) = varbinds.last() {
+            w.last = newest.oid.clone();
+        }
+        Ok(match exceptions {
+            Some(exceptions) => ControlFlow::Break(WalkEnd::Exception(exceptions)),
+            None if left => ControlFlow::Break(WalkEnd::LeftSubtree),
+            None => ControlFlow::Continue(()),
+        })
+    }
+
+    proptest::proptest! {
+        /// Two responses of OIDs in, before, after and around the subtree
+        /// 1.3.6.1.9 (prefixes of it, the root itself), in any order, some
+        /// of them exceptions: the one-pass checks accept, end and fail
+        /// exactly as the two checks did, also for walks that start at an
+        /// OID outside the subtree.
+        #[test]
+        fn one_pass_checks_decide_as_two_checks(
+            responses in proptest::collection::vec(
+                proptest::collection::vec(
+                    (0usize..6, proptest::collection::vec(0u32..4, 0..4), 0u8..8),
+                    0..8,
+                ),
+                2,
+            ),
+            start_outside in proptest::bool::ANY,
+        ) {
+            let bases = [
+                oid!(1, 3, 6, 1, 9),
+                oid!(1, 3, 6, 1, 9, 1),
+                oid!(1, 3, 6, 1, 9, 2, 7),
+                oid!(1, 3, 6, 1, 8),
+                oid!(1, 3, 6, 1, 10),
+                oid!(1, 3, 6),
+            ];
+            let mut state = WalkState::get_bulk(target(), oid!(1, 3, 6, 1, 9), 8);
+            if start_outside {
+                state.last = oid!(1, 3, 6, 1, 8, 5);
+            }
+            let mut reference = state.clone();
+            for response in responses {
+                let varbinds: Vec<VarBind> = response
+                    .iter()
+                    .map(|(base, suffix, kind)| {
+                        let oid = bases[*base].join(suffix);
+                        match kind {
+                            0 => VarBind::new(oid, Value::EndOfMibView),
+                            1 => VarBind::new(oid, Value::NoSuchInstance),
+                            k => vb(oid, i32::from(*k)),
+                        }
+                    })
+                    .collect();
+                let (mut got, mut want) = (varbinds.clone(), varbinds);
+                let decided = state.keep_accepted(&mut got);
+                let expected = keep_accepted_by_two_checks(&mut reference, &mut want);
+                proptest::prop_assert_eq!(format!("{decided:?}"), format!("{expected:?}"));
+                proptest::prop_assert_eq!(&got, &want);
+                proptest::prop_assert_eq!(&state.last, &reference.last);
+                if !matches!(decided, Ok(ControlFlow::Continue(()))) {
+                    break;
+                }
+            }
+        }
+    }
 
     #[test]
     fn goes_on_inside_the_subtree_and_ends_outside_it() {
