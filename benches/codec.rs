@@ -23,6 +23,11 @@ use snmux::{
 };
 
 fn response(n: u32) -> Bytes {
+    response_under(oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 2), n)
+}
+
+/// A response of `n` varbinds under `column`: an index, a name, a counter.
+fn response_under(column: Oid, n: u32) -> Bytes {
     let varbinds = (1..=n)
         .map(|i| {
             let value = match i % 3 {
@@ -30,7 +35,7 @@ fn response(n: u32) -> Bytes {
                 1 => Value::Counter32(i.wrapping_mul(2_654_435_761)),
                 _ => Value::Integer(i as i32),
             };
-            VarBind::new(oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 2).child(i), value)
+            VarBind::new(column.child(i), value)
         })
         .collect();
     Message::new(
@@ -85,6 +90,13 @@ fn bench(c: &mut Criterion) {
             b.iter(|| Message::decode(black_box(&bytes)).expect("valid message"))
         });
     }
+    // Under an enterprise (APC's rPDUOutletControlOutletCommand): a
+    // sub-identifier of two bytes among ones of one, as in every vendor MIB.
+    let bytes = response_under(oid!(1, 3, 6, 1, 4, 1, 318, 1, 1, 4, 4, 2, 1, 3), 50);
+    group.throughput(Throughput::Elements(50));
+    group.bench_function("50 varbinds under an enterprise", |b| {
+        b.iter(|| Message::decode(black_box(&bytes)).expect("valid message"))
+    });
     group.finish();
 
     let bytes = response(10);
