@@ -915,6 +915,7 @@ where
         // As a biased `select!` over the reply and the timer.
         let output = loop {
             if let Poll::Ready(reply) = Pin::new(&mut w.rx).poll(cx) {
+                w.guard.taken = true;
                 break reply.unwrap_or(Err(Error::Closed));
             }
             if sleep.as_mut().poll(cx).is_pending() {
@@ -1066,6 +1067,7 @@ impl Table {
             table: self.clone(),
             id,
             aliases: Vec::new(),
+            taken: false,
         };
         // Checked after the insert: either the receive task's drain sees the
         // entry, or this load sees the flag.
@@ -1427,11 +1429,19 @@ struct Guard {
     id: i32,
     /// Further ids of the request (SNMPv3 retransmissions).
     aliases: Vec<i32>,
+    /// Whether the entry of `id` is gone already: whatever completes a
+    /// request's channel (a response, a failed send, the engine closing)
+    /// takes its entry out first. Then there is nothing to remove, and
+    /// after a wrap-around of the ids the entry under `id` may be another
+    /// request's.
+    taken: bool,
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        self.table.map.remove(&self.id);
+        if !self.taken {
+            self.table.map.remove(&self.id);
+        }
         for alias in &self.aliases {
             self.table.map.remove(alias);
         }
