@@ -277,6 +277,10 @@ struct Stream<C: Chain> {
     state: C,
     buf: [u8; MAX_BLOCK],
     buf_len: usize,
+    /// How much of `buf` input has been copied into: what the drop
+    /// zeroizes when the input is secret (past it lie only padding and
+    /// the length).
+    buf_used: usize,
     /// Bytes hashed so far, the first block included.
     total: u64,
     secret_input: bool,
@@ -289,9 +293,21 @@ impl<C: Chain> Stream<C> {
             state,
             buf: [0; MAX_BLOCK],
             buf_len: 0,
+            buf_used: 0,
             total: C::BLOCK as u64,
             secret_input,
         }
+    }
+
+    /// Takes the digest of `inner` (`len` bytes) as its input, written
+    /// straight into this stream's buffer: the one copy of it there is,
+    /// zeroized with the buffer.
+    fn update_with_digest_of(&mut self, inner: Stream<C>, len: usize) {
+        debug_assert!(self.buf_len == 0 && len <= C::BLOCK);
+        inner.finish(&mut self.buf[..len]);
+        self.buf_len = len;
+        self.buf_used = self.buf_used.max(len);
+        self.total += len as u64;
     }
 
     fn update(&mut self, mut data: &[u8]) {
@@ -300,6 +316,7 @@ impl<C: Chain> Stream<C> {
             let take = (C::BLOCK - self.buf_len).min(data.len());
             self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
             self.buf_len += take;
+            self.buf_used = self.buf_used.max(self.buf_len);
             data = &data[take..];
             if self.buf_len < C::BLOCK {
                 return;
@@ -314,6 +331,7 @@ impl<C: Chain> Stream<C> {
         let rest = blocks.remainder();
         self.buf[..rest.len()].copy_from_slice(rest);
         self.buf_len = rest.len();
+        self.buf_used = self.buf_used.max(self.buf_len);
     }
 
     /// Pads, and writes the digest (truncated to `out.len()`).
@@ -339,7 +357,7 @@ impl<C: Chain> Drop for Stream<C> {
     fn drop(&mut self) {
         self.state.zeroize();
         if self.secret_input {
-            self.buf[..C::BLOCK].zeroize();
+            self.buf[..self.buf_used].zeroize();
         }
     }
 }
@@ -372,11 +390,9 @@ fn hmac_from<C: Chain>(inner: C, outer: C, len: usize, parts: &[&[u8]]) -> MacOu
     for part in parts {
         stream.update(part);
     }
-    let mut inner_digest = [0u8; SECRET_CAP];
-    stream.finish(&mut inner_digest[..len]);
+    let inner = stream;
     let mut stream = Stream::after_one_block(outer, true);
-    stream.update(&inner_digest[..len]);
-    inner_digest[..len].zeroize();
+    stream.update_with_digest_of(inner, len);
     let mut out = MacOut {
         buf: [0; SECRET_CAP],
         len,
