@@ -218,6 +218,27 @@ const SHA512_IV: [u64; 8] = [
     0x5be0_cd19_137e_2179,
 ];
 
+/// Writes the words of a chaining state big-endian into `out`, as far as
+/// it reaches: whole words in copies of a fixed size (a copy of a length
+/// known only at run time is a call to memcpy, eight of them per digest),
+/// then what `out` leaves of the next one.
+macro_rules! output_words {
+    ($state:expr, $out:expr) => {{
+        let state = $state;
+        let out: &mut [u8] = $out;
+        let size = std::mem::size_of_val(&state[0]);
+        let mut chunks = out.chunks_exact_mut(size);
+        let mut words = state.iter();
+        for (chunk, w) in (&mut chunks).zip(&mut words) {
+            chunk.copy_from_slice(&w.to_be_bytes());
+        }
+        let rest = chunks.into_remainder();
+        if let Some(w) = words.next() {
+            rest.copy_from_slice(&w.to_be_bytes()[..rest.len()]);
+        }
+    }};
+}
+
 /// A Merkle–Damgård chaining state: one of the hash functions above,
 /// without the byte buffering (see [`Stream`]).
 trait Chain: Copy + Zeroize {
@@ -234,9 +255,7 @@ impl Chain for [u32; 5] {
         sha1::compress(self, std::slice::from_ref(GenericArray::from_slice(block)));
     }
     fn output(&self, out: &mut [u8]) {
-        for (chunk, w) in out.chunks_mut(std::mem::size_of_val(&self[0])).zip(self) {
-            chunk.copy_from_slice(&w.to_be_bytes()[..chunk.len()]);
-        }
+        output_words!(self, out);
     }
 }
 
@@ -246,9 +265,7 @@ impl Chain for [u32; 8] {
         sha2::compress256(self, std::slice::from_ref(GenericArray::from_slice(block)));
     }
     fn output(&self, out: &mut [u8]) {
-        for (chunk, w) in out.chunks_mut(std::mem::size_of_val(&self[0])).zip(self) {
-            chunk.copy_from_slice(&w.to_be_bytes()[..chunk.len()]);
-        }
+        output_words!(self, out);
     }
 }
 
@@ -258,9 +275,7 @@ impl Chain for [u64; 8] {
         sha2::compress512(self, std::slice::from_ref(GenericArray::from_slice(block)));
     }
     fn output(&self, out: &mut [u8]) {
-        for (chunk, w) in out.chunks_mut(std::mem::size_of_val(&self[0])).zip(self) {
-            chunk.copy_from_slice(&w.to_be_bytes()[..chunk.len()]);
-        }
+        output_words!(self, out);
     }
 }
 
