@@ -147,10 +147,16 @@ impl<'a> Tlv<'a> {
     }
 
     pub(crate) fn i32(&self) -> Result<i32, DecodeError> {
+        if let Some(v) = short_signed(self.content) {
+            return Ok(v);
+        }
         i32::try_from(self.i64()?).map_err(|_| self.err(DecodeErrorKind::IntegerOverflow))
     }
 
     pub(crate) fn u32(&self) -> Result<u32, DecodeError> {
+        if let Some(v) = short_unsigned(self.content) {
+            return Ok(v);
+        }
         decode_unsigned(self.content, 4)
             .and_then(|v| u32::try_from(v).ok())
             .ok_or_else(|| self.err(DecodeErrorKind::IntegerOverflow))
@@ -313,6 +319,38 @@ impl<'a> Reader<'a> {
             Err(self.err(DecodeErrorKind::TrailingData, self.pos))
         }
     }
+}
+
+/// A two's complement integer of one to four bytes, the length of nearly
+/// every request-id, error-status and INTEGER value: always an `i32`, with
+/// no redundant bytes to skip. `None` for other lengths, which
+/// [`decode_signed`] reads.
+#[inline]
+fn short_signed(content: &[u8]) -> Option<i32> {
+    let (&first, rest) = content.split_first()?;
+    if rest.len() > 3 {
+        return None;
+    }
+    // The first byte's sign extends through the value.
+    Some(
+        rest.iter()
+            .fold(i32::from(first as i8), |acc, &b| (acc << 8) | i32::from(b)),
+    )
+}
+
+/// [`short_signed`] for the unsigned types: one to four bytes, a first
+/// byte with its high bit set read as unsigned (as [`decode_unsigned`]
+/// reads it).
+#[inline]
+fn short_unsigned(content: &[u8]) -> Option<u32> {
+    if content.is_empty() || content.len() > 4 {
+        return None;
+    }
+    Some(
+        content
+            .iter()
+            .fold(0u32, |acc, &b| (acc << 8) | u32::from(b)),
+    )
 }
 
 /// A two's complement integer of any length whose value fits in an `i64`.
@@ -788,6 +826,31 @@ mod tests {
 
     fn int(bytes: &[u8]) -> Option<i64> {
         decode_signed(bytes)
+    }
+
+    proptest! {
+        /// The short paths read what the general ones do, for contents of
+        /// every length around them.
+        #[test]
+        fn short_integers_read_as_the_general_decoders(
+            content in prop::collection::vec(any::<u8>(), 0..7),
+        ) {
+            let tlv = Tlv { tag: TAG_INTEGER, offset: 0, start: 2, content: &content };
+            let general = decode_signed(&content)
+                .and_then(|v| i32::try_from(v).ok())
+                .ok_or_else(|| tlv.err(DecodeErrorKind::IntegerOverflow));
+            prop_assert_eq!(tlv.i32(), general);
+            if let Some(v) = short_signed(&content) {
+                prop_assert_eq!(Ok(v), general);
+            }
+            let general = decode_unsigned(&content, 4)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| tlv.err(DecodeErrorKind::IntegerOverflow));
+            prop_assert_eq!(tlv.u32(), general);
+            if let Some(v) = short_unsigned(&content) {
+                prop_assert_eq!(Ok(v), general);
+            }
+        }
     }
 
     #[test]
