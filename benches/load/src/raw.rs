@@ -80,9 +80,8 @@ impl GetTemplate {
     }
 
     fn patch(&mut self, id: i32) -> &[u8] {
-        let Self { bytes, id_at } = self;
-        Self::write_id(bytes, *id_at, id);
-        bytes
+        Self::write_id(&mut self.bytes, self.id_at, id);
+        &self.bytes
     }
 
     /// The encoded GET, with the request-id the template was made with.
@@ -101,6 +100,47 @@ impl GetTemplate {
     }
 }
 
+/// The requests in flight: per slot, the request-id awaited (0 for none),
+/// when it was sent, and how many requests the slot has sent before it.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    ids: Vec<i32>,
+    sent_at: Vec<Instant>,
+    generation: Vec<u64>,
+}
+
+impl InFlight {
+    pub(crate) fn new(slots: usize) -> InFlight {
+        InFlight {
+            ids: vec![0; slots],
+            sent_at: vec![Instant::now(); slots],
+            generation: vec![0; slots],
+        }
+    }
+
+    /// Starts the next request of `slot`, sent at `now`; returns its
+    /// request-id.
+    pub(crate) fn start(&mut self, slot: usize, now: Instant) -> i32 {
+        let id = request_id(slot, self.generation[slot], self.ids.len());
+        self.generation[slot] += 1;
+        self.ids[slot] = id;
+        self.sent_at[slot] = now;
+        id
+    }
+
+    /// The slot that a response with request-id `id`, received at `now`,
+    /// completes, and the request's latency; `None` for an id no slot
+    /// awaits (a duplicate, a late response, someone else's).
+    pub(crate) fn complete(&mut self, id: i32, now: Instant) -> Option<(usize, Duration)> {
+        let slot = slot_of(id, self.ids.len())?;
+        if self.ids[slot] != id {
+            return None;
+        }
+        self.ids[slot] = 0;
+        Some((slot, now.saturating_duration_since(self.sent_at[slot])))
+    }
+}
+
 pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, String> {
     if args.v3 {
         // SNMPv3 needs per-request cryptography: a client that does it is a
@@ -111,10 +151,7 @@ pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, St
     let mut template = GetTemplate::new(&args.common.community)?;
     let target = |seq: usize| target_of(args, seq);
     let slots = args.concurrency.clamp(1, args.requests.max(1));
-    // Per slot: the request-id in flight, when it was sent, its generation.
-    let mut ids = vec![0i32; slots];
-    let mut sent_at = vec![Instant::now(); slots];
-    let mut generation = vec![0u64; slots];
+    let mut flight = InFlight::new(slots);
     let mut latencies = Latencies::with_capacity(args.requests);
     let mut buf = vec![0u8; 65535];
     let mut out = Outcome::default();
@@ -122,9 +159,8 @@ pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, St
     meter.start();
     let mut sent = 0;
     for slot in 0..slots {
-        ids[slot] = request_id(slot, 0, slots);
-        sent_at[slot] = Instant::now();
-        send(&socket, template.patch(ids[slot]), target(sent)).await?;
+        let id = flight.start(slot, Instant::now());
+        send(&socket, template.patch(id), target(sent)).await?;
         sent += 1;
     }
     let mut done = 0;
@@ -137,21 +173,16 @@ pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, St
         let Ok(header) = MessageHeader::decode(&buf[..len]) else {
             continue;
         };
-        let Some(slot) = slot_of(header.request_id, slots) else {
+        let now = Instant::now();
+        let Some((slot, latency)) = flight.complete(header.request_id, now) else {
             continue;
         };
-        if ids[slot] != header.request_id {
-            continue;
-        }
-        latencies.record(sent_at[slot].elapsed());
+        latencies.record(latency);
         done += 1;
         out.varbinds += 1;
-        ids[slot] = 0;
         if sent < args.requests {
-            generation[slot] += 1;
-            ids[slot] = request_id(slot, generation[slot], slots);
-            sent_at[slot] = Instant::now();
-            send(&socket, template.patch(ids[slot]), target(sent)).await?;
+            let id = flight.start(slot, now);
+            send(&socket, template.patch(id), target(sent)).await?;
             sent += 1;
         }
     }
@@ -459,6 +490,30 @@ mod tests {
     use snmux::{AnyPdu, Bytes, Value, oid};
 
     use super::*;
+
+    #[test]
+    fn a_slot_completes_once_and_only_with_its_id() {
+        let t0 = Instant::now();
+        let mut flight = InFlight::new(16);
+        let first = flight.start(3, t0);
+        let other = flight.start(4, t0);
+        let later = t0 + Duration::from_micros(250);
+        assert_eq!(
+            flight.complete(first, later),
+            Some((3, Duration::from_micros(250)))
+        );
+        // A duplicate of the response.
+        assert_eq!(flight.complete(first, later), None);
+        // The slot's next request: the old id no longer matches it.
+        let second = flight.start(3, later);
+        assert_ne!(second, first);
+        assert_eq!(flight.complete(first, later), None);
+        assert_eq!(flight.complete(second, later), Some((3, Duration::ZERO)));
+        // Ids of no slot: before the base, and 0.
+        assert_eq!(flight.complete(0, later), None);
+        assert_eq!(flight.complete(-5, later), None);
+        assert_eq!(flight.complete(other, later).map(|(s, _)| s), Some(4));
+    }
 
     #[test]
     fn hand_encoded_get_bulk_is_what_snmux_encodes() {

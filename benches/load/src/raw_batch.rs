@@ -22,7 +22,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::json;
 use snmux::transport::{Outgoing, RecvBatch, Transport, UdpConfig, UdpTransport};
@@ -31,7 +31,7 @@ use tokio::time::Sleep;
 
 use crate::GetArgs;
 use crate::measure::Latencies;
-use crate::raw::{GetTemplate, STALL, request_id, slot_of, target_of};
+use crate::raw::{GetTemplate, InFlight, STALL, target_of};
 use crate::run::{Meter, Outcome};
 
 /// Datagrams per receive: as many as one `recvmmsg` of the transport reads.
@@ -143,47 +143,6 @@ fn poll_recv_or_stall(
     }
 }
 
-/// The requests in flight: per slot, the request-id awaited (0 for none),
-/// when it was sent, and how many requests the slot has sent before it.
-#[derive(Debug)]
-struct InFlight {
-    ids: Vec<i32>,
-    sent_at: Vec<Instant>,
-    generation: Vec<u64>,
-}
-
-impl InFlight {
-    fn new(slots: usize) -> InFlight {
-        InFlight {
-            ids: vec![0; slots],
-            sent_at: vec![Instant::now(); slots],
-            generation: vec![0; slots],
-        }
-    }
-
-    /// Starts the next request of `slot`, sent at `now`; returns its
-    /// request-id.
-    fn start(&mut self, slot: usize, now: Instant) -> i32 {
-        let id = request_id(slot, self.generation[slot], self.ids.len());
-        self.generation[slot] += 1;
-        self.ids[slot] = id;
-        self.sent_at[slot] = now;
-        id
-    }
-
-    /// The slot that a response with request-id `id`, received at `now`,
-    /// completes, and the request's latency; `None` for an id no slot
-    /// awaits (a duplicate, a late response, someone else's).
-    fn complete(&mut self, id: i32, now: Instant) -> Option<(usize, Duration)> {
-        let slot = slot_of(id, self.ids.len())?;
-        if self.ids[slot] != id {
-            return None;
-        }
-        self.ids[slot] = 0;
-        Some((slot, now.saturating_duration_since(self.sent_at[slot])))
-    }
-}
-
 /// The datagrams queued for the next send, and the buffers they are made
 /// in: copies of the template, taken from `spare` and returned to it once
 /// the datagram is sent.
@@ -254,10 +213,12 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use std::net::UdpSocket;
+    use std::time::Duration;
 
     use snmux::{AnyPdu, Bytes, Message};
 
     use super::*;
+    use crate::raw::request_id;
     use crate::{ClientKind, Common};
 
     fn args(target: SocketAddr, concurrency: usize, requests: usize) -> GetArgs {
@@ -274,30 +235,6 @@ mod tests {
             requests,
             v3: false,
         }
-    }
-
-    #[test]
-    fn a_slot_completes_once_and_only_with_its_id() {
-        let t0 = Instant::now();
-        let mut flight = InFlight::new(16);
-        let first = flight.start(3, t0);
-        let other = flight.start(4, t0);
-        let later = t0 + Duration::from_micros(250);
-        assert_eq!(
-            flight.complete(first, later),
-            Some((3, Duration::from_micros(250)))
-        );
-        // A duplicate of the response.
-        assert_eq!(flight.complete(first, later), None);
-        // The slot's next request: the old id no longer matches it.
-        let second = flight.start(3, later);
-        assert_ne!(second, first);
-        assert_eq!(flight.complete(first, later), None);
-        assert_eq!(flight.complete(second, later), Some((3, Duration::ZERO)));
-        // Ids of no slot: before the base, and 0.
-        assert_eq!(flight.complete(0, later), None);
-        assert_eq!(flight.complete(-5, later), None);
-        assert_eq!(flight.complete(other, later).map(|(s, _)| s), Some(4));
     }
 
     /// Queued GETs go out as the template with their request-ids, to their
