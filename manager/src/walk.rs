@@ -410,18 +410,18 @@ impl WalkState {
                 0 => &self.last,
                 n => &varbinds[n - 1].oid,
             };
-            let (inside, follows) = if kept > 0 || last_inside {
-                // One pass over the two: vb is inside the subtree if it
-                // shares the root's sub-identifiers with previous, and
-                // follows previous by where they differ.
-                let common = vb.oid.common_prefix_len(previous);
-                let follows = match (vb.oid.arcs().get(common), previous.arcs().get(common)) {
-                    (Some(next), Some(before)) => next > before,
-                    _ => vb.oid.len() > previous.len(),
-                };
-                (common >= self.root.len(), follows)
+            // One pass over the two: vb follows previous by where they
+            // differ, and, previous being inside the subtree, is inside it
+            // if it shares the root's sub-identifiers with previous.
+            let common = vb.oid.common_prefix_len(previous);
+            let inside = if kept > 0 || last_inside {
+                common >= self.root.len()
             } else {
-                (vb.oid.starts_with(&self.root), vb.oid > *previous)
+                vb.oid.starts_with(&self.root)
+            };
+            let follows = match (vb.oid.arcs().get(common), previous.arcs().get(common)) {
+                (Some(next), Some(before)) => next > before,
+                _ => vb.oid.len() > previous.len(),
             };
             if !inside {
                 left = true;
