@@ -455,6 +455,35 @@ fn long_arc(first: u8, bytes: &mut &[u8]) -> Result<u64, DecodeErrorKind> {
 /// The high bit of each byte of a word.
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
+/// The last `left` bytes of `content` (fewer than eight) as the low bytes
+/// of a little-endian word, the bytes above them with their high bit set
+/// (they stop a run of one-byte sub-identifiers).
+///
+/// One load of the last eight bytes when `content` has them (contents of
+/// eight bytes or more: nearly every OID), else a copy byte by byte.
+#[inline(always)]
+fn tail_word(content: &[u8], left: usize) -> u64 {
+    debug_assert!(left < 8 && left <= content.len());
+    // `left` bytes kept; the 8 - left above them are ones of HIGH_BITS.
+    let pad = HIGH_BITS << (8 * left);
+    match content.last_chunk::<8>() {
+        // The word's top `left` bytes are the tail: shifted down. `left`
+        // is 0 only at the end of the contents; then all is padding.
+        Some(last) if left > 0 => (u64::from_le_bytes(*last) >> (64 - 8 * left as u32)) | pad,
+        Some(_) => pad,
+        None => {
+            let tail = &content[content.len() - left..];
+            let mut word = [0x80; 8];
+            // A loop, not copy_from_slice: seven bytes at most, cheaper
+            // than a call to memcpy.
+            for (w, &b) in word.iter_mut().zip(tail) {
+                *w = b;
+            }
+            u64::from_le_bytes(word)
+        }
+    }
+}
+
 /// Decodes the sub-identifiers of `content` into `arcs`, whose length is
 /// the most that are allowed; returns how many there are.
 ///
@@ -490,25 +519,21 @@ fn decode_arcs(content: &[u8], arcs: &mut [u32]) -> Result<usize, DecodeErrorKin
     }
     let mut n = 2;
     loop {
-        if let Some(out) = arcs.get_mut(n..n + 8) {
+        if let Some(out) = arcs
+            .get_mut(n..n + 8)
+            .and_then(|out| <&mut [u32; 8]>::try_from(out).ok())
+        {
             // Past the end, bytes with the high bit set stop the run.
             let word = match bytes.first_chunk::<8>() {
-                Some(word) => *word,
-                None => {
-                    // A loop, not copy_from_slice: seven bytes at most,
-                    // cheaper than a call to memcpy.
-                    let mut word = [0x80; 8];
-                    for (w, &b) in word.iter_mut().zip(bytes) {
-                        *w = b;
-                    }
-                    word
-                }
+                Some(word) => u64::from_le_bytes(*word),
+                // `bytes` is what is left of `content`: its end.
+                None => tail_word(content, bytes.len()),
             };
-            for (arc, &b) in out.iter_mut().zip(&word) {
-                *arc = u32::from(b);
-            }
-            let high = u64::from_le_bytes(word) & HIGH_BITS;
-            let run = (high.trailing_zeros() / 8) as usize;
+            // Eight at once, into a slot of exactly eight: no bounds
+            // checks.
+            let widened = word.to_le_bytes();
+            *out = std::array::from_fn(|i| u32::from(widened[i]));
+            let run = ((word & HIGH_BITS).trailing_zeros() / 8) as usize;
             n += run;
             bytes = &bytes[run..];
             if run == 8 {
