@@ -2,7 +2,6 @@
 //! flight keyed by request-id (RFC 3412 §4.1 calls this the dispatcher's
 //! job: send PDUs, and route each response to the request it answers).
 
-use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
 use std::fmt;
 use std::future::poll_fn;
@@ -1478,35 +1477,39 @@ impl Hasher for IdHasher {
     }
 }
 
-/// Request-ids completed recently, to count duplicates apart.
+/// Request-ids completed recently, to count duplicates apart: a
+/// direct-mapped ring, one slot per id modulo its size.
+///
+/// The table hands out ids one after another (aliases too), so the ids of
+/// the last `cap` requests fall in distinct slots: a completed id is
+/// remembered until one handed out at least `cap` ids later completes.
+/// The slots start at 0, an id never handed out.
 struct RecentIds {
-    set: HashSet<i32, IdHash>,
-    order: VecDeque<i32>,
-    cap: usize,
+    slots: Box<[i32]>,
+    mask: usize,
 }
 
 impl RecentIds {
+    /// `cap` is rounded up to a power of two.
     fn new(cap: usize) -> Self {
+        let cap = cap.max(1).next_power_of_two();
         Self {
-            set: HashSet::with_capacity_and_hasher(cap, IdHash::default()),
-            order: VecDeque::with_capacity(cap),
-            cap,
+            slots: vec![0; cap].into_boxed_slice(),
+            mask: cap - 1,
         }
+    }
+
+    fn slot(&self, id: i32) -> usize {
+        id as u32 as usize & self.mask
     }
 
     fn contains(&self, id: i32) -> bool {
-        self.set.contains(&id)
+        id != 0 && self.slots[self.slot(id)] == id
     }
 
     fn insert(&mut self, id: i32) {
-        if self.order.len() == self.cap {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
-        }
-        if self.set.insert(id) {
-            self.order.push_back(id);
-        }
+        let slot = self.slot(id);
+        self.slots[slot] = id;
     }
 }
 
@@ -1695,6 +1698,26 @@ mod tests {
     use tokio::io::ReadBuf;
 
     use super::*;
+
+    #[test]
+    fn recent_ids_are_remembered_until_one_a_ring_later_completes() {
+        let mut recent = RecentIds::new(4000);
+        assert_eq!(recent.slots.len(), 4096);
+        assert!(!recent.contains(0), "0 is never an id");
+        let first = 0x7ffe_e000_i32;
+        for id in first..first + 4096 {
+            assert!(!recent.contains(id));
+            recent.insert(id);
+        }
+        assert!((first..first + 4096).all(|id| recent.contains(id)));
+        // Not completed: not remembered, whatever shares its slot.
+        assert!(!recent.contains(first + 4096));
+        assert!(!recent.contains(first - 4096));
+        recent.insert(first + 4096);
+        assert!(recent.contains(first + 4096));
+        assert!(!recent.contains(first), "its slot was taken");
+        assert!(recent.contains(first + 1));
+    }
 
     /// A change that fails leaves nothing behind: the next copy takes its
     /// room, and what was copied before is intact.
