@@ -215,40 +215,57 @@ struct Keys {
 #[derive(Default)]
 pub(crate) struct Session {
     remote: OnceLock<Arc<RemoteEngine>>,
-    /// The user's name, keys and context for one engineID; each request
-    /// copies it and adds the engine's boots and time.
-    prepared: Mutex<Option<UsmRequest>>,
+    /// The user's name, keys and context for one engineID, with the boots
+    /// and time of the engine's clock at the last request: the requests of
+    /// the same second share it (the time is in whole seconds), and one of
+    /// the next makes a new one.
+    prepared: Mutex<Option<Arc<UsmRequest>>>,
 }
 
 impl Session {
-    /// The security parameters of a request to `known`'s engine at `now`:
-    /// keys localized once per engineID (RFC 3414 §2.6).
-    fn usm(&self, user: &UsmUser, known: &Known, now: Instant) -> Result<UsmRequest, Error> {
+    /// The security parameters of a request to `known`'s engine at `now`,
+    /// if they are prepared for its engineID: the shared ones if the
+    /// engine's clock still reads as they state, else a copy with its
+    /// boots and time.
+    fn prepared(&self, known: &Known, now: Instant) -> Option<Arc<UsmRequest>> {
+        let engine_boots = known.time.boots();
+        let engine_time = known.time.estimated_time(now.into_std());
         let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut usm = match prepared.as_ref() {
-            Some(p) if p.engine_id == known.engine_id => p.clone(),
-            _ => {
-                let keys = user.localize(&known.engine_id)?;
-                let p = UsmRequest {
-                    user_name: user.inner.name.clone(),
-                    engine_id: known.engine_id.clone(),
-                    engine_boots: 0,
-                    engine_time: 0,
-                    auth: keys.auth,
-                    privacy: keys.privacy,
-                    context_engine_id: user
-                        .inner
-                        .context_engine_id
-                        .clone()
-                        .unwrap_or_else(|| known.engine_id.clone()),
-                    context_name: user.inner.context_name.clone(),
-                };
-                prepared.insert(p).clone()
-            }
-        };
-        drop(prepared);
-        usm.engine_boots = known.time.boots();
-        usm.engine_time = known.time.estimated_time(now.into_std());
+        let p = prepared
+            .as_mut()
+            .filter(|p| p.engine_id == known.engine_id)?;
+        if p.engine_boots != engine_boots || p.engine_time != engine_time {
+            *p = Arc::new(UsmRequest {
+                engine_boots,
+                engine_time,
+                ..UsmRequest::clone(p)
+            });
+        }
+        Some(p.clone())
+    }
+
+    /// As [`Session::prepared`], preparing them if they are not: keys
+    /// localized once per engineID (RFC 3414 §2.6).
+    fn usm(&self, user: &UsmUser, known: &Known, now: Instant) -> Result<Arc<UsmRequest>, Error> {
+        if let Some(usm) = self.prepared(known, now) {
+            return Ok(usm);
+        }
+        let keys = user.localize(&known.engine_id)?;
+        let usm = Arc::new(UsmRequest {
+            user_name: user.inner.name.clone(),
+            engine_id: known.engine_id.clone(),
+            engine_boots: known.time.boots(),
+            engine_time: known.time.estimated_time(now.into_std()),
+            auth: keys.auth,
+            privacy: keys.privacy,
+            context_engine_id: user
+                .inner
+                .context_engine_id
+                .clone()
+                .unwrap_or_else(|| known.engine_id.clone()),
+            context_name: user.inner.context_name.clone(),
+        });
+        *self.prepared.lock().unwrap_or_else(PoisonError::into_inner) = Some(usm.clone());
         Ok(usm)
     }
 }
@@ -278,6 +295,15 @@ impl RemoteEngine {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// `f` of the engine's record, if it is known, under its lock.
+    fn with_known<R>(&self, f: impl FnOnce(&Known) -> R) -> Option<R> {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(f)
     }
 
     fn set(&self, known: Option<Known>) {
@@ -418,13 +444,20 @@ pub(crate) async fn request(
     }
     loop {
         // Scoped: what the future keeps across the request is `usm` alone.
-        let usm = {
-            let known = match remote.known() {
-                Some(known) => known,
-                // Boxed: the discovery's future is large, and rarely needed.
-                None => Box::pin(remote.discover(engine, target, options)).await?,
-            };
-            session.usm(user, &known, Instant::now())?
+        let now = Instant::now();
+        // The common case reads the engine's record in place: no copy of
+        // it, no copy of the parameters.
+        let usm = match remote.with_known(|known| session.prepared(known, now)) {
+            Some(Some(usm)) => usm,
+            _ => {
+                let known = match remote.known() {
+                    Some(known) => known,
+                    // Boxed: the discovery's future is large, and rarely
+                    // needed.
+                    None => Box::pin(remote.discover(engine, target, options)).await?,
+                };
+                session.usm(user, &known, now)?
+            }
         };
         let r = match engine
             .dispatcher()
@@ -497,5 +530,70 @@ pub(crate) async fn request(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::SecurityLevel;
+
+    fn known(engine_id: &'static [u8], now: Instant) -> Known {
+        Known {
+            engine_id: Bytes::from_static(engine_id),
+            time: EngineTime::new(5, 100, now.into_std()),
+        }
+    }
+
+    #[test]
+    fn prepared_parameters_state_the_engine_clock_of_each_request() {
+        let user = UsmUser::new(
+            "u",
+            SecurityLevel::AuthPriv {
+                auth: AuthProtocol::Sha256,
+                auth_password: "authpass1".into(),
+                privacy: PrivProtocol::Aes128,
+                privacy_password: "privpass1".into(),
+            },
+        )
+        .unwrap();
+        let session = Session::default();
+        let t0 = Instant::now();
+        let engine = known(b"\x80\x00\x1f\x88\x04one", t0);
+        assert!(session.prepared(&engine, t0).is_none(), "nothing yet");
+
+        let first = session.usm(&user, &engine, t0).unwrap();
+        assert_eq!((first.engine_boots, first.engine_time), (5, 100));
+        assert!(first.auth.is_some() && first.privacy.is_some());
+        // The same second: the same parameters, shared.
+        let again = session
+            .prepared(&engine, t0 + Duration::from_millis(900))
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        // Seconds later: the engine's time as estimated then, same keys.
+        let later = session
+            .prepared(&engine, t0 + Duration::from_millis(2500))
+            .unwrap();
+        assert_eq!((later.engine_boots, later.engine_time), (5, 102));
+        assert!(Arc::ptr_eq(
+            later.auth.as_ref().unwrap(),
+            first.auth.as_ref().unwrap()
+        ));
+        assert_eq!(later.user_name, first.user_name);
+        assert_eq!(later.context_engine_id, engine.engine_id);
+        // What a request took before stays as it was.
+        assert_eq!(first.engine_time, 100);
+
+        // Another engineID: keys localized to it, not the old ones.
+        let other = known(b"\x80\x00\x1f\x88\x04two", t0);
+        assert!(session.prepared(&other, t0).is_none());
+        let theirs = session.usm(&user, &other, t0).unwrap();
+        assert_eq!(theirs.engine_id, other.engine_id);
+        assert_ne!(
+            theirs.auth.as_ref().unwrap().as_bytes(),
+            first.auth.as_ref().unwrap().as_bytes()
+        );
     }
 }
