@@ -4,7 +4,9 @@
 //! reading just the header; the dispatcher's per-datagram receive path
 //! (find the request, check, decode, complete) without a socket; SNMPv3
 //! authPriv (HMAC-SHA-256 + AES-128) sign+encrypt and verify+decrypt of one
-//! message; password-to-key.
+//! message; password-to-key; and the parts every request has because
+//! DESIGN.md fixes them (a `dashmap` entry, a oneshot channel, a tokio
+//! timer), each alone, with 256 others in flight.
 //!
 //! `cargo bench --bench codec`
 
@@ -262,5 +264,81 @@ fn usm(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, receive_path, usm);
+/// The parts of a request that DESIGN.md fixes, each alone with 256 others
+/// in flight: what a GET costs at the least beyond its I/O and codec (see
+/// README, Benchmarks). The task wake-up that a oneshot's send makes is
+/// not here: it needs a scheduler round trip, which the load harness
+/// measures.
+fn design_parts(c: &mut Criterion) {
+    use std::future::Future;
+    use std::hash::{BuildHasherDefault, Hasher};
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+    use std::time::Duration;
+
+    /// As the engine's: one multiplication per id.
+    #[derive(Default)]
+    struct IdHasher(u64);
+    impl Hasher for IdHasher {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("i32 keys")
+        }
+        fn write_i32(&mut self, id: i32) {
+            self.0 = u64::from(id as u32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    /// The size of the engine's table entry and of its reply.
+    type Entry = [u64; 12];
+    type Reply = [u64; 6];
+
+    let mut group = c.benchmark_group("per-request parts");
+    let map = dashmap::DashMap::<i32, Entry, BuildHasherDefault<IdHasher>>::default();
+    for id in 0..256 {
+        map.insert(id, [0; 12]);
+    }
+    let mut next = 256;
+    group.bench_function("dashmap: insert + remove_if", |b| {
+        b.iter(|| {
+            next += 1;
+            map.insert(black_box(next), [next as u64; 12]);
+            map.remove_if(&black_box(next), |_, e| e[0] == next as u64)
+        })
+    });
+
+    let _in_flight: Vec<_> = (0..256)
+        .map(|_| tokio::sync::oneshot::channel::<Reply>())
+        .collect();
+    group.bench_function("oneshot: channel + send + receive", |b| {
+        b.iter(|| {
+            let (tx, mut rx) = tokio::sync::oneshot::channel::<Reply>();
+            let _ = tx.send(black_box([1; 6]));
+            rx.try_recv()
+        })
+    });
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime");
+    let _entered = rt.enter();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut timers: Vec<_> = (0..256)
+        .map(|_| Box::pin(tokio::time::sleep(Duration::from_secs(10))))
+        .collect();
+    for t in &mut timers {
+        assert!(t.as_mut().poll(&mut cx).is_pending());
+    }
+    group.bench_function("tokio timer: create + register + drop", |b| {
+        b.iter(|| {
+            let sleep = pin!(tokio::time::sleep(black_box(Duration::from_secs(10))));
+            sleep.poll(&mut cx).is_pending()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, receive_path, usm, design_parts);
 criterion_main!(benches);
