@@ -430,6 +430,49 @@ fn decode_oid_into(content: &[u8], oid: &mut Oid) -> Result<(), DecodeErrorKind>
     }
 }
 
+/// [`decode_oid_into`] for an OID that follows `prev` in a varbind list,
+/// `prev` decoded from `prev_content`. When the two contents differ only
+/// in their last sub-identifier (and the one before it ends where it ends
+/// in `prev_content`), as the rows of a table walk do, the others are
+/// copied from `prev` and only the last one is decoded.
+///
+/// The result, and the error, are those of [`decode_oid_into`]: the bytes
+/// copied decoded without error in `prev`.
+#[inline]
+pub(crate) fn decode_oid_after(
+    content: &[u8],
+    oid: &mut Oid,
+    prev_content: &[u8],
+    prev: &Oid,
+) -> Result<(), DecodeErrorKind> {
+    if let (Some(prev_arcs), Some(end)) = (prev.inline_storage(), last_arc_start(content)) {
+        // `prev_content` ends in one sub-identifier after the same bytes.
+        if prev_content.len() > end
+            && prev_content[end..prev_content.len() - 1]
+                .iter()
+                .all(|&b| b >= 0x80)
+            && content[..end] == prev_content[..end]
+        {
+            let shared = prev.len() - 1;
+            debug_assert!(shared >= 2);
+            return oid.set_inline(|arcs| {
+                *arcs = *prev_arcs;
+                decode_rest(content, &content[end..], arcs, shared)
+            });
+        }
+    }
+    decode_oid_into(content, oid)
+}
+
+/// Where the last sub-identifier of `content` starts, if one ends before
+/// it.
+#[inline(always)]
+fn last_arc_start(content: &[u8]) -> Option<usize> {
+    let (_, before) = content.split_last()?;
+    // The last byte of each sub-identifier has its high bit clear.
+    Some(before.iter().rposition(|&b| b < 0x80)? + 1)
+}
+
 /// A sub-identifier of more than one byte, `first` (its high bit set) and
 /// what follows it in `bytes` up to a byte without the high bit, which
 /// `bytes` is advanced past. Above `u32::MAX + 80` (the first encoded one
@@ -517,7 +560,19 @@ fn decode_arcs(content: &[u8], arcs: &mut [u32]) -> Result<usize, DecodeErrorKin
         }
         _ => return Err(DecodeErrorKind::OidTooLong),
     }
-    let mut n = 2;
+    decode_rest(content, bytes, arcs, 2)
+}
+
+/// The sub-identifiers of `bytes`, the end of `content` that follows whole
+/// sub-identifiers, into `arcs` from `arcs[n]` on (the `n` before it are
+/// written); returns how many `arcs` holds then.
+#[inline(always)]
+fn decode_rest(
+    content: &[u8],
+    mut bytes: &[u8],
+    arcs: &mut [u32],
+    mut n: usize,
+) -> Result<usize, DecodeErrorKind> {
     loop {
         if let Some(out) = arcs
             .get_mut(n..n + 8)

@@ -204,20 +204,32 @@ pub(crate) fn decode_varbinds(
     let mut out = Vec::with_capacity(n);
     out.resize_with(n, || VarBind::null(Oid::placeholder()));
     let mut decoded = 0;
+    // The contents of the OID decoded last: an OID that differs from it in
+    // its last sub-identifier only copies the others.
+    let mut prev: &[u8] = &[];
     while !r.is_empty() {
         if decoded == out.len() {
             // More than were counted (short or past the first 1,024).
             out.push(VarBind::null(Oid::placeholder()));
         }
-        let slot = &mut out[decoded];
+        let (done, rest) = out.split_at_mut(decoded);
+        let slot = &mut rest[0];
         if let Some((oid_tlv, value_tlv)) = r.short_varbind() {
-            oid_tlv.oid_into(&mut slot.oid)?;
+            match done.last() {
+                Some(before) if !prev.is_empty() => {
+                    decode_oid_after(oid_tlv.content, &mut slot.oid, prev, &before.oid)
+                        .map_err(|kind| oid_tlv.err(kind))?;
+                }
+                _ => oid_tlv.oid_into(&mut slot.oid)?,
+            }
+            prev = oid_tlv.content;
             decode_value_into(value_tlv, bytes, &mut slot.value)?;
         } else {
             // Long-form lengths, or something wrong: element by element.
             let mut vb = r.expect(TAG_SEQUENCE)?.reader();
             let oid_tlv = vb.expect(TAG_OID)?;
             oid_tlv.oid_into(&mut slot.oid)?;
+            prev = oid_tlv.content;
             decode_value_into(vb.tlv()?, bytes, &mut slot.value)?;
             vb.finish()?;
         }
@@ -583,6 +595,50 @@ mod tests {
                     let at = at % list.len();
                     list[at] = byte;
                 }
+            }
+            let bytes = list.freeze();
+            let want = decode_varbinds_by_element(&bytes);
+            proptest::prop_assert_eq!(decode_varbinds(Reader::new(&bytes), &bytes), want);
+        }
+    }
+
+    proptest::proptest! {
+        /// OIDs that share leading sub-identifiers with the one before
+        /// them, as a walk's rows do, decode as when each is decoded alone
+        /// (the reference decodes every OID in full), with one byte
+        /// overwritten anywhere too.
+        #[test]
+        fn oids_after_others_decode_as_alone(
+            base in proptest::collection::vec(
+                proptest::prop_oneof![4 => 0u32..128, 1 => 128u32..20_000, 1 => proptest::num::u32::ANY],
+                0..18,
+            ),
+            rows in proptest::collection::vec(
+                (0usize..20, proptest::collection::vec(
+                    proptest::prop_oneof![4 => 0u32..128, 1 => 128u32..100_000],
+                    0..4,
+                )),
+                1..8,
+            ),
+            first in 0u32..3,
+            damage in proptest::option::of((proptest::num::usize::ANY, proptest::num::u8::ANY)),
+        ) {
+            let mut list = BytesMut::new();
+            for (keep, tail) in &rows {
+                let mut arcs = vec![first, 1];
+                arcs.extend(&base[..(*keep).min(base.len())]);
+                arcs.extend(tail);
+                let oid = Oid::from_slice(&arcs);
+                let mut contents = BytesMut::new();
+                put_oid(&mut contents, TAG_OID, &oid);
+                encode_value(&mut contents, &Value::Integer(arcs.len() as i32));
+                list.put_u8(TAG_SEQUENCE);
+                list.put_u8(contents.len() as u8);
+                list.put_slice(&contents);
+            }
+            if let Some((at, byte)) = damage {
+                let at = at % list.len();
+                list[at] = byte;
             }
             let bytes = list.freeze();
             let want = decode_varbinds_by_element(&bytes);

@@ -278,6 +278,16 @@ impl Oid {
         Ok(())
     }
 
+    /// The inline storage of an OID held inline: all of it, the first
+    /// [`Oid::len`] sub-identifiers the OID's.
+    #[inline]
+    pub(crate) fn inline_storage(&self) -> Option<&[u32; INLINE_ARCS]> {
+        match &self.0 {
+            Arcs::Inline(Inline { arcs, .. }) => Some(arcs),
+            Arcs::Heap(_) => None,
+        }
+    }
+
     /// An empty OID that is cheap to write: no inline sub-identifiers to
     /// zero, no allocation. A placeholder for the decoder to decode into
     /// with [`Oid::set_inline`].
