@@ -139,6 +139,21 @@ impl InFlight {
         self.ids[slot] = 0;
         Some((slot, now.saturating_duration_since(self.sent_at[slot])))
     }
+
+    /// A GET's response `datagram`, received at `now`: the slot it
+    /// completes, its latency recorded in `latencies`; `None` for anything
+    /// else (not a message, or an id no slot awaits).
+    pub(crate) fn answer(
+        &mut self,
+        datagram: &[u8],
+        now: Instant,
+        latencies: &mut Latencies,
+    ) -> Option<usize> {
+        let header = MessageHeader::decode(datagram).ok()?;
+        let (slot, latency) = self.complete(header.request_id, now)?;
+        latencies.record(latency);
+        Some(slot)
+    }
 }
 
 pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, String> {
@@ -170,14 +185,10 @@ pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, St
             Ok(Err(e)) => return Err(format!("recv: {e}")),
             Err(_) => break,
         };
-        let Ok(header) = MessageHeader::decode(&buf[..len]) else {
-            continue;
-        };
         let now = Instant::now();
-        let Some((slot, latency)) = flight.complete(header.request_id, now) else {
+        let Some(slot) = flight.answer(&buf[..len], now, &mut latencies) else {
             continue;
         };
-        latencies.record(latency);
         done += 1;
         out.varbinds += 1;
         if sent < args.requests {

@@ -25,8 +25,8 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use serde_json::json;
+use snmux::BytesMut;
 use snmux::transport::{Outgoing, RecvBatch, Transport, UdpConfig, UdpTransport};
-use snmux::{BytesMut, MessageHeader};
 use tokio::time::Sleep;
 
 use crate::GetArgs;
@@ -82,13 +82,9 @@ pub(crate) async fn get(args: &GetArgs, meter: &mut Meter) -> Result<Outcome, St
         }
         now = Instant::now();
         for (datagram, _from) in batch.iter() {
-            let Ok(header) = MessageHeader::decode(datagram) else {
+            let Some(slot) = flight.answer(datagram, now, &mut latencies) else {
                 continue;
             };
-            let Some((slot, latency)) = flight.complete(header.request_id, now) else {
-                continue;
-            };
-            latencies.record(latency);
             done += 1;
             out.varbinds += 1;
             if sent < args.requests {
@@ -215,7 +211,7 @@ mod tests {
     use std::net::UdpSocket;
     use std::time::Duration;
 
-    use snmux::{AnyPdu, Bytes, Message};
+    use snmux::{AnyPdu, Bytes, Message, MessageHeader};
 
     use super::*;
     use crate::raw::request_id;
