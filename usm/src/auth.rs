@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConstantTimeEq};
 
 use crate::{AuthKey, Error};
 
@@ -59,7 +59,7 @@ impl AuthKey {
         let mac = self
             .hmac
             .mac(&[&msg[..field.start], &ZEROS[..mac_len], &msg[field.end..]]);
-        if bool::from(mac.as_slice()[..mac_len].ct_eq(&msg[field])) {
+        if bool::from(ct_eq(&mac.as_slice()[..mac_len], &msg[field])) {
             Ok(())
         } else {
             Err(Error::WrongDigest)
@@ -77,6 +77,27 @@ impl AuthKey {
             }),
         }
     }
+}
+
+/// `a == b` for slices of the same length, in time that depends on the
+/// length alone: the differences of 8-byte words (and of the bytes past
+/// the last whole word) are ORed together, and only the result is
+/// compared, by `subtle`.
+fn ct_eq(a: &[u8], b: &[u8]) -> Choice {
+    if a.len() != b.len() {
+        return Choice::from(0);
+    }
+    let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let mut diff = wa
+        .remainder()
+        .iter()
+        .zip(wb.remainder())
+        .fold(0u64, |d, (x, y)| d | u64::from(x ^ y));
+    for (x, y) in wa.zip(wb) {
+        let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+        diff |= word(x) ^ word(y);
+    }
+    diff.ct_eq(&0)
 }
 
 #[cfg(test)]
@@ -136,6 +157,24 @@ mod tests {
             let other = AuthKey::from_localized(proto, &vec![9; proto.digest_len()]).unwrap();
             assert!(!other.verify(&msg, 10));
             assert!(!key.verify(&msg, 11));
+        }
+    }
+
+    /// Every MAC length, equal and with any one byte different (in the
+    /// whole words and in the bytes past them), and unequal lengths.
+    #[test]
+    fn constant_time_comparison_finds_any_difference() {
+        for len in [0, 1, 7, 8, 12, 16, 20, 24, 32, 48, 64] {
+            let a: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(37)).collect();
+            assert!(bool::from(ct_eq(&a, &a.clone())), "{len}");
+            for i in 0..len {
+                for bit in 0..8 {
+                    let mut b = a.clone();
+                    b[i] ^= 1 << bit;
+                    assert!(!bool::from(ct_eq(&a, &b)), "{len} {i} {bit}");
+                }
+            }
+            assert!(!bool::from(ct_eq(&a, &a[..len.saturating_sub(1)])) || len == 0);
         }
     }
 

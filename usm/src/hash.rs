@@ -316,8 +316,8 @@ impl<C: Chain> Stream<C> {
 
     /// Takes the digest of `inner` (`len` bytes) as its input, written
     /// straight into this stream's buffer: the one copy of it there is,
-    /// zeroized with the buffer.
-    fn update_with_digest_of(&mut self, inner: Stream<C>, len: usize) {
+    /// zeroized with the buffer. `inner` is spent (see [`Stream::finish`]).
+    fn update_with_digest_of(&mut self, inner: &mut Stream<C>, len: usize) {
         debug_assert!(self.buf_len == 0 && len <= C::BLOCK);
         inner.finish(&mut self.buf[..len]);
         self.buf_len = len;
@@ -349,8 +349,10 @@ impl<C: Chain> Stream<C> {
         self.buf_used = self.buf_used.max(self.buf_len);
     }
 
-    /// Pads, and writes the digest (truncated to `out.len()`).
-    fn finish(mut self, out: &mut [u8]) {
+    /// Pads, and writes the digest (truncated to `out.len()`). The stream
+    /// is spent: only its drop may follow. By reference, not by value: a
+    /// stream is about 180 bytes, and a move of it is a `memcpy`.
+    fn finish(&mut self, out: &mut [u8]) {
         let len_field = C::BLOCK / 8;
         let bits = self.total.wrapping_mul(8);
         let mut n = self.buf_len;
@@ -401,13 +403,12 @@ fn pads<C: Chain>(iv: C, key: &[u8]) -> (C, C) {
 
 /// HMAC from precomputed pad states: `H(outer || H(inner || parts))`.
 fn hmac_from<C: Chain>(inner: C, outer: C, len: usize, parts: &[&[u8]]) -> MacOut {
-    let mut stream = Stream::after_one_block(inner, false);
+    let mut inner = Stream::after_one_block(inner, false);
     for part in parts {
-        stream.update(part);
+        inner.update(part);
     }
-    let inner = stream;
     let mut stream = Stream::after_one_block(outer, true);
-    stream.update_with_digest_of(inner, len);
+    stream.update_with_digest_of(&mut inner, len);
     let mut out = MacOut {
         buf: [0; SECRET_CAP],
         len,

@@ -311,9 +311,7 @@ where
             let mut feedback = GenericArray::clone_from_slice(iv);
             for chunk in buf.chunks_mut(16) {
                 cipher.encrypt_block(&mut feedback);
-                for (b, k) in chunk.iter_mut().zip(feedback.iter()) {
-                    *b ^= k;
-                }
+                xor_block(chunk, &feedback);
                 feedback[..chunk.len()].copy_from_slice(chunk);
             }
         }
@@ -331,10 +329,25 @@ where
                 }
                 cipher.encrypt_blocks(&mut stream[..blocks]);
                 for (chunk, k) in part.chunks_mut(16).zip(stream.iter()) {
-                    for (b, k) in chunk.iter_mut().zip(k.iter()) {
-                        *b ^= k;
-                    }
+                    xor_block(chunk, k);
                 }
+            }
+        }
+    }
+}
+
+/// `chunk ^= keystream` for a chunk of at most one block: a whole block
+/// as one 128-bit word, the last partial one byte by byte.
+fn xor_block(chunk: &mut [u8], keystream: &GenericArray<u8, U16>) {
+    let keystream: &[u8; 16] = keystream.as_ref();
+    match <&mut [u8; 16]>::try_from(&mut *chunk) {
+        Ok(block) => {
+            let x = u128::from_ne_bytes(*block) ^ u128::from_ne_bytes(*keystream);
+            *block = x.to_ne_bytes();
+        }
+        Err(_) => {
+            for (b, k) in chunk.iter_mut().zip(keystream) {
+                *b ^= k;
             }
         }
     }
