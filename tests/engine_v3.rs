@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use snmux::dispatcher::{Dispatcher, RequestOptions, ResponseV3, UsmRequest};
-use snmux::transport::test::{Reply, TestNet};
+use snmux::transport::test::{Faults, Reply, TestNet};
 use snmux::transport::{UdpConfig, UdpTransport};
 use snmux::usm::{AuthKey, AuthProtocol, PrivKey, PrivProtocol};
 use snmux::{
@@ -471,6 +471,52 @@ async fn responses_outside_the_time_window_are_dropped() {
         .unwrap();
     assert_eq!(r.pdu.varbinds[0].value, Value::from("in time"));
     assert_eq!(d.stats().dropped_not_in_time_window, 2);
+}
+
+/// The window moves with the time a request waits: a response that comes
+/// 200 s after the request must state a time at most 150 s behind the
+/// request's time plus those 200 s (RFC 3414 §3.2 step 7b).
+#[tokio::test(start_paused = true)]
+async fn the_time_window_counts_the_time_a_request_waited() {
+    let engine_id = Bytes::from_static(b"\x80\x00\x1f\x88\x04waited");
+    let auth = AuthKey::from_password(AuthProtocol::Sha256, "auth-passphrase", &engine_id).unwrap();
+    let net = TestNet::new(6);
+    let agent: SocketAddr = "10.0.6.1:161".parse().unwrap();
+    let manager: SocketAddr = "10.0.6.100:40000".parse().unwrap();
+    net.set_link_faults(
+        agent,
+        manager,
+        Faults::none().fixed_delay(Duration::from_secs(200)),
+    );
+    let agent_auth = auth.clone();
+    let _agent = net.serve_with(agent, move |request, _from| {
+        let (msg, _) = MessageV3::decode(&Bytes::copy_from_slice(request)).unwrap();
+        // The request states time 1000; 200 s later the agent's clock should
+        // read about 1200: 1049 is 151 s behind that, 1051 is 149 s behind.
+        [(5, 1049, "too old"), (5, 1051, "in time")]
+            .into_iter()
+            .map(|(boots, time, text)| signed_response(&msg, &agent_auth, boots, time, text))
+            .collect()
+    });
+    let d = Dispatcher::start(Arc::new(net.bind(manager)), 16, 65507);
+    let usm = auth_only(&engine_id, auth, 5, 1000);
+    let patient = RequestOptions {
+        timeout: Duration::from_secs(300),
+        refresh: Duration::from_secs(300),
+        ..RequestOptions::default()
+    };
+    let r = d
+        .request_v3(
+            agent,
+            &usm,
+            get(&[oid!(1, 3, 6, 1, 2, 1, 1, 5, 0)]),
+            &patient,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.pdu.varbinds[0].value, Value::from("in time"));
+    assert_eq!(d.stats().dropped_not_in_time_window, 1);
+    assert_eq!(d.stats().retransmitted, 0);
 }
 
 /// The authNoPriv response to `request` an agent signs with `key`: every

@@ -273,15 +273,30 @@ impl UsmExpect {
     /// RFC 3414 §3.2 step 7b, on the manager's side: a message is outside
     /// the window if the agent's boots are latched at 2^31-1, lower than
     /// ours, or equal with a time more than 150 s before ours. Newer is
-    /// fine (the agent's clock ran on).
-    fn in_time_window(&self, h: &HeaderV3<'_>) -> bool {
-        let elapsed = self.sent.map_or(Duration::ZERO, |sent| sent.elapsed());
+    /// fine (the agent's clock ran on). `now`: when the message came.
+    fn in_time_window(&self, h: &HeaderV3<'_>, now: Instant) -> bool {
+        let elapsed = self
+            .sent
+            .map_or(Duration::ZERO, |sent| now.saturating_duration_since(sent));
         let elapsed = u32::try_from(elapsed.as_secs()).unwrap_or(u32::MAX);
         let ours = self.engine_time.saturating_add(elapsed);
         h.engine_boots != snmux_usm::MAX_ENGINE_BOOTS
             && (h.engine_boots > self.engine_boots
                 || (h.engine_boots == self.engine_boots
                     && h.engine_time.saturating_add(150) >= ours))
+    }
+}
+
+/// When a batch of datagrams came: the clock is read once, by the first
+/// SNMPv3 response of the batch whose time window is checked. The last
+/// datagrams of a batch are read microseconds later; the window counts
+/// whole seconds.
+#[derive(Default)]
+struct ReceivedAt(Option<Instant>);
+
+impl ReceivedAt {
+    fn now(&mut self) -> Instant {
+        *self.0.get_or_insert_with(Instant::now)
     }
 }
 
@@ -503,8 +518,14 @@ impl Router {
     /// OctetString and Opaque values of the reply share `datagram`'s memory.
     pub fn route(&mut self, from: SocketAddr, datagram: &Bytes) -> Routed {
         inc(&self.table.counters.received);
-        self.table
-            .route(from, datagram, &mut self.recent, &mut self.arena)
+        let mut received = ReceivedAt::default();
+        self.table.route(
+            from,
+            datagram,
+            &mut self.recent,
+            &mut self.arena,
+            &mut received,
+        )
     }
 }
 
@@ -1122,11 +1143,12 @@ impl Table {
         datagram: &Bytes,
         recent: &mut RecentIds,
         arena: &mut Arena,
+        received: &mut ReceivedAt,
     ) -> Routed {
         let header = match MessageHeader::decode(datagram) {
             Ok(h) => h,
             Err(e) if e.kind == DecodeErrorKind::UnknownVersion(3) => {
-                return self.route_v3(from, datagram, recent, arena);
+                return self.route_v3(from, datagram, recent, arena, received);
             }
             Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
         };
@@ -1183,6 +1205,7 @@ impl Table {
         datagram: &Bytes,
         recent: &mut RecentIds,
         arena: &mut Arena,
+        received: &mut ReceivedAt,
     ) -> Routed {
         let h = match HeaderV3::decode(datagram) {
             Ok(h) if h.security_model == SECURITY_MODEL_USM => h,
@@ -1263,7 +1286,10 @@ impl Table {
                 &"not a response to this request",
             );
         }
-        if authenticated && scoped.pdu.pdu_type == PduType::Response && !expect.in_time_window(&h) {
+        if authenticated
+            && scoped.pdu.pdu_type == PduType::Response
+            && !expect.in_time_window(&h, received.now())
+        {
             return self.drop_datagram(
                 from,
                 Some(id),
@@ -1670,9 +1696,12 @@ async fn receive_task(shared: Arc<Shared>) {
                     // at once: let them queue, and send them in one batch.
                     shared.batching.store(true, Ordering::Relaxed);
                 }
+                let mut received = ReceivedAt::default();
                 for (bytes, from) in batch.iter() {
                     let datagram = arena.copy(bytes);
-                    shared.table.route(from, &datagram, &mut recent, &mut arena);
+                    shared
+                        .table
+                        .route(from, &datagram, &mut recent, &mut arena, &mut received);
                 }
             }
             Err(e) => {
