@@ -131,12 +131,18 @@ fn table(order: &[String], runs: &Runs) -> String {
                     continue;
                 };
                 if b != 0.0 {
+                    let pairs = paired(
+                        runs.get(&(workload.clone(), client.to_owned())),
+                        runs.get(&(v2c.clone(), client.to_owned())),
+                        "cpu_us_per_req",
+                    );
                     let _ = writeln!(
                         out,
-                        "{:<28} {:<18}     CPU µs/req {:.2}x of its {v2c}",
+                        "{:<28} {:<18}     CPU µs/req {:.2}x of its {v2c}{}",
                         "",
                         format!("{client} v3/v2c"),
-                        a / b
+                        a / b,
+                        pairs.map(|p| format!("; {p}")).unwrap_or_default()
                     );
                 }
             }
@@ -159,6 +165,13 @@ fn table(order: &[String], runs: &Runs) -> String {
                 }
             }
             let mut notes = Vec::new();
+            if let Some(p) = paired(
+                runs.get(&(workload.clone(), "snmux".to_owned())),
+                runs.get(&(workload.clone(), peer.to_owned())),
+                "cpu_us_per_op",
+            ) {
+                notes.push(format!("CPU µs/op {p}"));
+            }
             for key in ["bytes_per_pending", "drain_s"] {
                 if let (Some(a), Some(b)) = (median_of("snmux", key), median_of(peer, key))
                     && b != 0.0
@@ -185,6 +198,37 @@ fn table(order: &[String], runs: &Runs) -> String {
         }
     }
     out
+}
+
+/// The ratios of `a`'s runs to `b`'s, run by run (the k-th of each: the
+/// same repeat, minutes apart at most), as "paired: median (min–max) of
+/// n": a machine that changes speed between repeats moves both figures of
+/// a pair. `None` unless both have the same number of runs, at least two.
+fn paired(
+    a: Option<&Vec<serde_json::Map<String, Value>>>,
+    b: Option<&Vec<serde_json::Map<String, Value>>>,
+    key: &str,
+) -> Option<String> {
+    let (a, b) = (a?, b?);
+    if a.len() != b.len() || a.len() < 2 {
+        return None;
+    }
+    let ratios: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .filter_map(|(x, y)| {
+            let (x, y) = (x.get(key)?.as_f64()?, y.get(key)?.as_f64()?);
+            (y != 0.0).then(|| x / y)
+        })
+        .collect();
+    if ratios.len() != a.len() {
+        return None;
+    }
+    let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let n = ratios.len();
+    let m = median(ratios)?;
+    Some(format!("paired {m:.2}x ({lo:.2}–{hi:.2}) of {n}"))
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -244,5 +288,34 @@ mod tests {
         }
         let t = table(&["pending 10".into()], &runs);
         assert!(t.contains("B/pending 500 less the harness's 400"), "{t}");
+
+        // Paired ratios: run by run, where the medians of each side mix
+        // runs from a fast and a slow state of the machine.
+        for (workload, client, cpus) in [
+            ("get c=256", "snmux", [2.0, 4.0, 2.2]),
+            ("get v3 authPriv c=256", "snmux", [3.0, 5.2, 3.1]),
+            ("get c=256", "async-snmp", [4.0, 8.0, 4.4]),
+        ] {
+            for cpu in cpus {
+                let line = serde_json::json!({
+                    "workload": workload, "client": client,
+                    "cpu_us_per_req": cpu, "cpu_us_per_op": cpu,
+                });
+                let Value::Object(obj) = line else { panic!() };
+                runs.entry((workload.into(), client.into()))
+                    .or_default()
+                    .push(obj);
+            }
+        }
+        let t = table(&["get c=256".into(), "get v3 authPriv c=256".into()], &runs);
+        // Medians 3.10 / 2.20; run by run 1.50, 1.30, 1.41.
+        let v3 = t.lines().find(|l| l.contains("snmux v3/v2c")).unwrap();
+        assert!(v3.contains("1.41x of its get c=256"), "{t}");
+        assert!(v3.contains("paired 1.41x (1.30–1.50) of 3"), "{t}");
+        let peer = t.lines().find(|l| l.contains("snmux/async-snmp")).unwrap();
+        assert!(
+            peer.contains("CPU µs/op paired 0.50x (0.50–0.50) of 3"),
+            "{t}"
+        );
     }
 }
