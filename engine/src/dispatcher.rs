@@ -8,6 +8,7 @@ use std::future::poll_fn;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
@@ -747,7 +748,10 @@ impl Dispatcher {
             .await
     }
 
-    /// [`Dispatcher::request_v3`] with a PDU that borrows its varbinds.
+    /// [`Dispatcher::request_v3`] with a PDU that borrows its varbinds, and
+    /// the security parameters by reference (`&UsmRequest`) or shared
+    /// (`Arc<UsmRequest>`): a future that owns what it needs can be kept
+    /// next to the parameters it was made from.
     ///
     /// # Errors
     ///
@@ -756,26 +760,30 @@ impl Dispatcher {
     /// # Cancel safety
     ///
     /// As [`Dispatcher::request`].
-    pub fn request_v3_pdu<'a>(
+    pub fn request_v3_pdu<'a, U>(
         &'a self,
         target: SocketAddr,
-        usm: &'a UsmRequest,
+        usm: U,
         pdu: RequestPdu<'a>,
         options: &'a RequestOptions,
-    ) -> impl Future<Output = Result<ResponseV3, Error>> + Send + 'a {
-        let privacy = usm.privacy.as_deref().filter(|_| usm.auth.is_some());
+    ) -> impl Future<Output = Result<ResponseV3, Error>> + Send + 'a
+    where
+        U: Deref<Target = UsmRequest> + Send + 'a,
+    {
+        let private = usm.privacy.is_some() && usm.auth.is_some();
         let expect = Expect::Usm(UsmExpect {
             engine_boots: usm.engine_boots,
             engine_time: usm.engine_time,
             // Set when the request is first sent (first poll).
             sent: None,
             auth: usm.auth.clone(),
-            privacy: privacy.and(usm.privacy.clone()),
+            privacy: usm.privacy.clone().filter(|_| private),
         });
         let salt = &self.shared.salt;
         let encode = move |id, buf: &mut Vec<u8>| {
+            let privacy = usm.privacy.as_deref().filter(|_| usm.auth.is_some());
             let salt = privacy.map(|_| salt.next());
-            encode_v3(usm, privacy, salt, id, &pdu, buf)
+            encode_v3(&usm, privacy, salt, id, &pdu, buf)
         };
         self.exchange(target, expect, options, encode)
             .map_ok(Reply::into_v3)

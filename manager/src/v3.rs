@@ -3,18 +3,24 @@
 //! turned into errors (RFC 3414 §3.2, §5 usmStats).
 
 use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use tokio::time::Instant;
 use zeroize::Zeroize;
 
-use snmux_engine::dispatcher::{RequestOptions, ResponseV3, UsmRequest};
+use snmux_engine::dispatcher::{Error as DispatchError, RequestOptions, ResponseV3, UsmRequest};
 use snmux_engine::{Oid, Pdu, PduType, RequestPdu};
 use snmux_usm::{AuthKey, AuthProtocol, EngineTime, MasterKey, PrivKey, PrivProtocol};
 
+use crate::manager::Inner;
 use crate::{Engine, Error};
 
 /// An SNMPv3 user (RFC 3414 §2.1) and the context its requests address
@@ -424,18 +430,133 @@ fn usm_stat(pdu: &Pdu) -> Option<u32> {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// The future of a manager's SNMPv3 request. In the common case, the
+    /// agent's engine known and the parameters of this second prepared, it
+    /// is one exchange, in place. Discovery, and the Reports that a retry
+    /// may fix, go [`general`]'s way, boxed: that future is large, and
+    /// rarely needed.
+    #[project = RequestProj]
+    pub(crate) enum Request<'a, F> {
+        Exchange {
+            #[pin]
+            exchange: F,
+            inner: &'a Inner,
+            user: &'a UsmUser,
+            pdu: RequestPdu<'a>,
+        },
+        General {
+            general: BoxFuture<'a, Result<Pdu, Error>>,
+        },
+    }
+}
+
 /// One SNMPv3 request for a manager: discovery if needed, the request with
 /// keys localized to the agent's engine, and the Reports that the protocol
 /// can fix (unknownEngineID, notInTimeWindow) fixed by one retry each.
-pub(crate) async fn request(
-    engine: &Engine,
+///
+/// The parameters are looked up here, when the request is made: a
+/// manager's operations make it when they are first polled.
+pub(crate) fn request<'a>(
+    inner: &'a Inner,
+    user: &'a UsmUser,
+    pdu: RequestPdu<'a>,
+) -> Request<'a, impl Future<Output = Result<ResponseV3, DispatchError>> + Send + 'a> {
+    // The common case reads the engine's record in place: no copy of it,
+    // no copy of the parameters.
+    let prepared = inner.v3.remote.get().and_then(|remote| {
+        let now = Instant::now();
+        remote
+            .with_known(|known| inner.v3.prepared(known, now))
+            .flatten()
+    });
+    match prepared {
+        Some(usm) => Request::Exchange {
+            exchange: inner.engine.dispatcher().request_v3_pdu(
+                inner.target,
+                usm,
+                pdu,
+                &inner.options,
+            ),
+            inner,
+            user,
+            pdu,
+        },
+        None => Request::General {
+            general: Box::pin(general(inner, user, pdu, None)),
+        },
+    }
+}
+
+impl<F> Future for Request<'_, F>
+where
+    F: Future<Output = Result<ResponseV3, DispatchError>>,
+{
+    type Output = Result<Pdu, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (result, inner, user, pdu) = match self.as_mut().project() {
+            RequestProj::General { general } => return general.as_mut().poll(cx),
+            RequestProj::Exchange {
+                exchange,
+                inner,
+                user,
+                pdu,
+            } => (ready!(exchange.poll(cx)), *inner, *user, *pdu),
+        };
+        let remote = inner
+            .v3
+            .remote
+            .get_or_init(|| inner.engine.remote_engine(inner.target));
+        match answered(remote, inner.target, user, result) {
+            ControlFlow::Break(done) => Poll::Ready(done),
+            ControlFlow::Continue(report) => {
+                let general = Box::pin(general(inner, user, pdu, Some(report)));
+                self.set(Request::General { general });
+                self.poll(cx)
+            }
+        }
+    }
+}
+
+/// What an exchange's outcome makes of the request: its result, or a
+/// Report for [`general`] to act on.
+fn answered(
+    remote: &RemoteEngine,
     target: SocketAddr,
     user: &UsmUser,
-    session: &Session,
+    result: Result<ResponseV3, DispatchError>,
+) -> ControlFlow<Result<Pdu, Error>, ResponseV3> {
+    let r = match result {
+        Ok(r) => r,
+        Err(DispatchError::Decryption) => {
+            return ControlFlow::Break(Err(Error::DecryptionError {
+                target,
+                user: String::from_utf8_lossy(&user.inner.name).into_owned(),
+            }));
+        }
+        Err(e) => return ControlFlow::Break(Err(Error::from_dispatch(e))),
+    };
+    if r.pdu.pdu_type == PduType::Response {
+        if r.authenticated {
+            remote.observe(&r);
+        }
+        return ControlFlow::Break(Ok(r.pdu));
+    }
+    ControlFlow::Continue(r)
+}
+
+/// [`request`] in general: discovery if the agent's engine is unknown, and
+/// one retry each for the Reports that the protocol can fix. `report`: a
+/// Report the request already had, to act on first.
+async fn general(
+    inner: &Inner,
+    user: &UsmUser,
     pdu: RequestPdu<'_>,
-    options: &RequestOptions,
-    dangerous_unauthenticated_time: bool,
+    mut report: Option<ResponseV3>,
 ) -> Result<Pdu, Error> {
+    let (engine, target, session, options) =
+        (&inner.engine, inner.target, &inner.v3, &inner.options);
     let remote = session.remote.get_or_init(|| engine.remote_engine(target));
     let mut retried_engine = false;
     let mut retried_time = false;
@@ -443,42 +564,35 @@ pub(crate) async fn request(
         remote.preset(engine_id);
     }
     loop {
-        // Scoped: what the future keeps across the request is `usm` alone.
-        let now = Instant::now();
-        // The common case reads the engine's record in place: no copy of
-        // it, no copy of the parameters.
-        let usm = match remote.with_known(|known| session.prepared(known, now)) {
-            Some(Some(usm)) => usm,
-            _ => {
-                let known = match remote.known() {
-                    Some(known) => known,
-                    // Boxed: the discovery's future is large, and rarely
-                    // needed.
-                    None => Box::pin(remote.discover(engine, target, options)).await?,
+        let r = match report.take() {
+            Some(r) => r,
+            None => {
+                // Scoped: what the future keeps across the request is `usm`
+                // alone.
+                let now = Instant::now();
+                let usm = match remote.with_known(|known| session.prepared(known, now)) {
+                    Some(Some(usm)) => usm,
+                    _ => {
+                        let known = match remote.known() {
+                            Some(known) => known,
+                            // Boxed: the discovery's future is large, and
+                            // rarely needed.
+                            None => Box::pin(remote.discover(engine, target, options)).await?,
+                        };
+                        session.usm(user, &known, now)?
+                    }
                 };
-                session.usm(user, &known, now)?
+                let result = engine
+                    .dispatcher()
+                    .request_v3_pdu(target, &*usm, pdu, options)
+                    .await;
+                match answered(remote, target, user, result) {
+                    ControlFlow::Break(done) => return done,
+                    ControlFlow::Continue(r) => r,
+                }
             }
         };
-        let r = match engine
-            .dispatcher()
-            .request_v3_pdu(target, &usm, pdu, options)
-            .await
-        {
-            Ok(r) => r,
-            Err(snmux_engine::dispatcher::Error::Decryption) => {
-                return Err(Error::DecryptionError {
-                    target,
-                    user: String::from_utf8_lossy(&user.inner.name).into_owned(),
-                });
-            }
-            Err(e) => return Err(Error::from_dispatch(e)),
-        };
-        if r.pdu.pdu_type == PduType::Response {
-            if r.authenticated {
-                remote.observe(&r);
-            }
-            return Ok(r.pdu);
-        }
+        let dangerous_unauthenticated_time = inner.dangerous_unauthenticated_time;
         // A Report (RFC 3414 §3.2 steps 3-8).
         let user_name = String::from_utf8_lossy(&user.inner.name).into_owned();
         match usm_stat(&r.pdu) {
