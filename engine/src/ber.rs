@@ -650,19 +650,13 @@ pub(crate) fn put_header<B: BufMut>(buf: &mut B, tag: u8, len: usize) {
     }
 }
 
-/// Content bytes of a signed-minimal INTEGER.
+/// Content bytes of a signed-minimal INTEGER: its significant bits and a
+/// sign bit, in whole bytes (1 to 8). `v ^ (v >> 63)` turns the leading
+/// sign bits of a negative value into zeros.
 #[inline]
 pub(crate) fn int_len(v: i64) -> usize {
-    let mut n = 1;
-    while n < 8 {
-        let shift = 8 * n - 1;
-        let top = v >> shift;
-        if top == 0 || top == -1 {
-            break;
-        }
-        n += 1;
-    }
-    n
+    let leading = (v ^ (v >> 63)).leading_zeros() as usize;
+    (72 - leading) / 8
 }
 
 #[inline]
@@ -929,6 +923,26 @@ mod tests {
             prop_assert_eq!(tlv.u32(), general);
             if let Some(v) = short_unsigned(&content) {
                 prop_assert_eq!(Ok(v), general);
+            }
+        }
+    }
+
+    proptest! {
+        /// Every i64 is written in the fewest bytes that read back as it
+        /// (X.690 §8.3.2: the first nine bits are never all equal).
+        #[test]
+        fn integers_are_written_minimal(v in any::<i64>(), shift in 0u32..64) {
+            for v in [v, v >> shift] {
+                let mut b = BytesMut::new();
+                put_int(&mut b, TAG_INTEGER, v);
+                let content = &b[2..];
+                prop_assert_eq!(int(content), Some(v));
+                prop_assert_eq!(content.len(), int_len(v));
+                if let [first, second, ..] = *content {
+                    let redundant = (first == 0x00 && second < 0x80)
+                        || (first == 0xff && second >= 0x80);
+                    prop_assert!(!redundant, "{} as {:02x?}", v, content);
+                }
             }
         }
     }
