@@ -1255,7 +1255,7 @@ impl Table {
                         key.decrypt_in_place(h.engine_boots, h.engine_time, h.priv_params, plain)
                     })
                     .map_err(|_| Error::Decryption)
-                    .and_then(|plain| ScopedPdu::decode(&plain).map_err(|_| Error::Decryption)),
+                    .and_then(|plain| ScopedPdu::decode_pdu(&plain).map_err(|_| Error::Decryption)),
                 _ => {
                     return self.drop_datagram(
                         from,
@@ -1266,24 +1266,22 @@ impl Table {
                 }
             }
         } else {
-            h.scoped_pdu(datagram).map_err(Error::Decode)
+            h.scoped_pdu_alone(datagram).map_err(Error::Decode)
         };
         // Only what the request's key vouches for may fail the request; an
         // unauthenticated message that does not decode is dropped.
-        let scoped = match scoped {
+        let pdu = match scoped {
             Ok(s) => s,
             Err(e) if authenticated || expect.auth.is_none() => {
                 return self.complete(from, primary, Err(e), recent);
             }
             Err(e) => return self.drop_datagram(from, Some(id), Routed::DecodeError, &e),
         };
-        let acceptable = match scoped.pdu.pdu_type {
+        let acceptable = match pdu.pdu_type {
             // Reports correlate by msgID alone: agents put 0, 2^31-1 or a
             // random request-id in them.
             PduType::Report => true,
-            PduType::Response => {
-                scoped.pdu.request_id == id && (authenticated || expect.auth.is_none())
-            }
+            PduType::Response => pdu.request_id == id && (authenticated || expect.auth.is_none()),
             _ => false,
         };
         if !acceptable {
@@ -1295,7 +1293,7 @@ impl Table {
             );
         }
         if authenticated
-            && scoped.pdu.pdu_type == PduType::Response
+            && pdu.pdu_type == PduType::Response
             && !expect.in_time_window(&h, received.now())
         {
             return self.drop_datagram(
@@ -1306,7 +1304,7 @@ impl Table {
             );
         }
         let reply = ResponseV3 {
-            pdu: scoped.pdu,
+            pdu,
             // `h` was read from `datagram`: a slice of it, no copy.
             engine_id: datagram.slice_ref(h.engine_id),
             engine_boots: h.engine_boots,

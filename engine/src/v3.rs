@@ -139,6 +139,14 @@ impl ScopedPdu {
         let mut outer = Reader::new(bytes);
         decode_scoped(outer.expect(TAG_SEQUENCE)?, bytes)
     }
+
+    /// As [`ScopedPdu::decode`], the PDU alone: contextEngineID and
+    /// contextName are checked, not kept (no `Bytes` made of them), for a
+    /// response whose context no one reads.
+    pub(crate) fn decode_pdu(bytes: &Bytes) -> Result<Pdu, DecodeError> {
+        let mut outer = Reader::new(bytes);
+        decode_scoped_pdu(outer.expect(TAG_SEQUENCE)?, bytes)
+    }
 }
 
 fn put_octets<B: BufMut>(buf: &mut B, b: &[u8]) {
@@ -150,6 +158,23 @@ fn decode_scoped(tlv: Tlv<'_>, bytes: &Bytes) -> Result<ScopedPdu, DecodeError> 
     let mut r = tlv.reader();
     let context_engine_id = octets(r.expect(TAG_OCTET_STRING)?, bytes);
     let context_name = octets(r.expect(TAG_OCTET_STRING)?, bytes);
+    Ok(ScopedPdu {
+        context_engine_id,
+        context_name,
+        pdu: scoped_pdu_after_context(&mut r, bytes)?,
+    })
+}
+
+/// [`decode_scoped`] without keeping the context.
+fn decode_scoped_pdu(tlv: Tlv<'_>, bytes: &Bytes) -> Result<Pdu, DecodeError> {
+    let mut r = tlv.reader();
+    r.expect(TAG_OCTET_STRING)?;
+    r.expect(TAG_OCTET_STRING)?;
+    scoped_pdu_after_context(&mut r, bytes)
+}
+
+/// The PDU of a ScopedPDU, `r` past its contextEngineID and contextName.
+fn scoped_pdu_after_context(r: &mut Reader<'_>, bytes: &Bytes) -> Result<Pdu, DecodeError> {
     let pdu_tlv = r.tlv()?;
     let pdu_type = match PduType::from_tag(pdu_tlv.tag) {
         Some(PduType::TrapV1) | None => {
@@ -162,16 +187,12 @@ fn decode_scoped(tlv: Tlv<'_>, bytes: &Bytes) -> Result<ScopedPdu, DecodeError> 
     let error_status = p.expect(TAG_INTEGER)?.i32()?;
     let error_index = p.expect(TAG_INTEGER)?.i32()?;
     let varbinds = decode_varbinds(p.expect(TAG_SEQUENCE)?.reader(), bytes)?;
-    Ok(ScopedPdu {
-        context_engine_id,
-        context_name,
-        pdu: Pdu {
-            pdu_type,
-            request_id,
-            error_status,
-            error_index,
-            varbinds,
-        },
+    Ok(Pdu {
+        pdu_type,
+        request_id,
+        error_status,
+        error_index,
+        varbinds,
     })
 }
 
@@ -499,10 +520,21 @@ impl<'a> HeaderV3<'a> {
     /// [`DecodeError`] if msgData is encrypted ([`DecodeErrorKind::UnexpectedTag`])
     /// or malformed.
     pub fn scoped_pdu(&self, bytes: &Bytes) -> Result<ScopedPdu, DecodeError> {
+        self.plaintext(bytes)
+            .and_then(|tlv| decode_scoped(tlv, bytes))
+    }
+
+    /// As [`HeaderV3::scoped_pdu`], the PDU alone (see
+    /// [`ScopedPdu::decode_pdu`]).
+    pub(crate) fn scoped_pdu_alone(&self, bytes: &Bytes) -> Result<Pdu, DecodeError> {
+        self.plaintext(bytes)
+            .and_then(|tlv| decode_scoped_pdu(tlv, bytes))
+    }
+
+    /// The plaintext ScopedPDU's element, inside `bytes`.
+    fn plaintext(&self, bytes: &Bytes) -> Result<Tlv<'a>, DecodeError> {
         match self.data {
-            Data::Plaintext(tlv) if tlv.start + tlv.content.len() <= bytes.len() => {
-                decode_scoped(tlv, bytes)
-            }
+            Data::Plaintext(tlv) if tlv.start + tlv.content.len() <= bytes.len() => Ok(tlv),
             Data::Plaintext(tlv) => Err(tlv.err(DecodeErrorKind::Truncated)),
             Data::Encrypted(tlv) => Err(tlv.err(DecodeErrorKind::UnexpectedTag {
                 expected: TAG_SEQUENCE,
