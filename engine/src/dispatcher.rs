@@ -770,14 +770,14 @@ impl Dispatcher {
     where
         U: Deref<Target = UsmRequest> + Send + 'a,
     {
-        let private = usm.privacy.is_some() && usm.auth.is_some();
         let expect = Expect::Usm(UsmExpect {
             engine_boots: usm.engine_boots,
             engine_time: usm.engine_time,
             // Set when the request is first sent (first poll).
             sent: None,
             auth: usm.auth.clone(),
-            privacy: usm.privacy.clone().filter(|_| private),
+            // Privacy only with authentication (RFC 3414 §3.1.1).
+            privacy: usm.privacy.clone().filter(|_| usm.auth.is_some()),
         });
         let salt = &self.shared.salt;
         let encode = move |id, buf: &mut Vec<u8>| {

@@ -557,6 +557,7 @@ async fn general(
 ) -> Result<Pdu, Error> {
     let (engine, target, session, options) =
         (&inner.engine, inner.target, &inner.v3, &inner.options);
+    let dangerous_unauthenticated_time = inner.dangerous_unauthenticated_time;
     let remote = session.remote.get_or_init(|| engine.remote_engine(target));
     let mut retried_engine = false;
     let mut retried_time = false;
@@ -592,7 +593,6 @@ async fn general(
                 }
             }
         };
-        let dangerous_unauthenticated_time = inner.dangerous_unauthenticated_time;
         // A Report (RFC 3414 §3.2 steps 3-8).
         let user_name = String::from_utf8_lossy(&user.inner.name).into_owned();
         match usm_stat(&r.pdu) {
