@@ -766,9 +766,9 @@ impl Dispatcher {
         usm: U,
         pdu: RequestPdu<'a>,
         options: &'a RequestOptions,
-    ) -> impl Future<Output = Result<ResponseV3, Error>> + Send + 'a
+    ) -> ExchangeV3<'a, U>
     where
-        U: Deref<Target = UsmRequest> + Send + 'a,
+        U: Deref<Target = UsmRequest>,
     {
         let expect = Expect::Usm(UsmExpect {
             engine_boots: usm.engine_boots,
@@ -779,14 +779,14 @@ impl Dispatcher {
             // Privacy only with authentication (RFC 3414 §3.1.1).
             privacy: usm.privacy.clone().filter(|_| usm.auth.is_some()),
         });
-        let salt = &self.shared.salt;
-        let encode = move |id, buf: &mut Vec<u8>| {
-            let privacy = usm.privacy.as_deref().filter(|_| usm.auth.is_some());
-            let salt = privacy.map(|_| salt.next());
-            encode_v3(&usm, privacy, salt, id, &pdu, buf)
+        let encode = V3Encode {
+            usm,
+            salt: &self.shared.salt,
+            pdu,
         };
-        self.exchange(target, expect, options, encode)
-            .map_ok(Reply::into_v3)
+        ExchangeV3 {
+            exchange: self.exchange(target, expect, options, encode),
+        }
     }
 
     /// One exchange: a table entry with a fresh id, the message `encode`
@@ -801,7 +801,7 @@ impl Dispatcher {
         encode: E,
     ) -> Exchange<'a, E>
     where
-        E: FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
+        E: Encode,
     {
         Exchange {
             shared: &self.shared,
@@ -830,6 +830,98 @@ pin_project_lite::pin_project! {
     }
 }
 
+/// How an exchange writes its message for an id (a request-id, or an
+/// SNMPv3 msgID): a closure, or [`V3Encode`].
+trait Encode {
+    fn encode(&mut self, id: i32, buf: &mut Vec<u8>) -> Result<(), Error>;
+}
+
+impl<F> Encode for F
+where
+    F: FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
+{
+    fn encode(&mut self, id: i32, buf: &mut Vec<u8>) -> Result<(), Error> {
+        self(id, buf)
+    }
+}
+
+/// The messages of an SNMPv3 request: each one with a fresh salt when it
+/// is encrypted. A named type, so that [`ExchangeV3`] can tell what it
+/// sends.
+struct V3Encode<'a, U> {
+    usm: U,
+    salt: &'a SaltCounter,
+    pdu: RequestPdu<'a>,
+}
+
+impl<U> Encode for V3Encode<'_, U>
+where
+    U: Deref<Target = UsmRequest>,
+{
+    fn encode(&mut self, id: i32, buf: &mut Vec<u8>) -> Result<(), Error> {
+        let usm = &*self.usm;
+        // Privacy only with authentication (RFC 3414 §3.1.1).
+        let privacy = usm.privacy.as_deref().filter(|_| usm.auth.is_some());
+        let salt = privacy.map(|_| self.salt.next());
+        encode_v3(usm, privacy, salt, id, &self.pdu, buf)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Dispatcher::request_v3_pdu`]: one SNMPv3 request
+    /// until its response or Report, its timeout, or its drop. It tells
+    /// the security parameters and the PDU it sends, for a caller that
+    /// acts on a Report by sending the request again.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Dispatcher::request`].
+    pub struct ExchangeV3<'a, U> {
+        #[pin]
+        exchange: Exchange<'a, V3Encode<'a, U>>,
+    }
+}
+
+impl<'a, U> ExchangeV3<'a, U>
+where
+    U: Deref<Target = UsmRequest>,
+{
+    /// The security parameters the request states: its user, the agent's
+    /// engine as it states it (boots and time), and its keys.
+    pub fn usm(&self) -> &UsmRequest {
+        &self.exchange.encode.usm
+    }
+
+    /// The PDU the request sends (its request-id aside: every message has
+    /// a fresh one).
+    pub fn pdu(&self) -> RequestPdu<'a> {
+        self.exchange.encode.pdu
+    }
+}
+
+impl<U> Future for ExchangeV3<'_, U>
+where
+    U: Deref<Target = UsmRequest>,
+{
+    type Output = Result<ResponseV3, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().exchange.poll(cx).map_ok(Reply::into_v3)
+    }
+}
+
+impl<U> fmt::Debug for ExchangeV3<'_, U>
+where
+    U: Deref<Target = UsmRequest>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExchangeV3")
+            .field("target", &self.exchange.target)
+            .field("usm", self.usm())
+            .finish_non_exhaustive()
+    }
+}
+
 enum ExchangeState {
     /// Not polled yet: what the request's entry will expect.
     Start(Expect),
@@ -855,7 +947,7 @@ struct Waiting {
 
 impl<E> Exchange<'_, E>
 where
-    E: FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
+    E: Encode,
 {
     /// The first poll: the entry, the first transmission, and the time of
     /// the first wake-up.
@@ -881,7 +973,7 @@ where
             any_source: options.dangerous_accept_any_source,
         })?;
         let mut buf = Vec::new();
-        encode(guard.id, &mut buf)?;
+        encode.encode(guard.id, &mut buf)?;
         if buf.len() > shared.max_message_size {
             return Err(Error::MessageTooLarge {
                 size: buf.len(),
@@ -917,7 +1009,7 @@ fn refresh(options: &RequestOptions) -> Duration {
 
 impl<E> Future for Exchange<'_, E>
 where
-    E: FnMut(i32, &mut Vec<u8>) -> Result<(), Error>,
+    E: Encode,
 {
     type Output = Result<Reply, Error>;
 
@@ -971,7 +1063,7 @@ where
                 // The same bytes for a community request (same request-id),
                 // a new message for SNMPv3.
                 let mut buf = Vec::with_capacity(w.size as usize);
-                if let Err(e) = (this.encode)(id, &mut buf) {
+                if let Err(e) = this.encode.encode(id, &mut buf) {
                     break Err(e);
                 }
                 // A failed retransmission is not fatal: the next one, or

@@ -422,7 +422,7 @@ mod tests {
     #[tokio::test]
     async fn a_pending_get_stays_small() {
         // Every request in flight holds this future (and the engine's
-        // entry): keep it cheap to hold. 552 bytes in a release build.
+        // entry): keep it cheap to hold. 520 bytes in a release build.
         let engine = Engine::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind");
         let manager = engine
             .manager(

@@ -16,7 +16,9 @@ use futures::future::BoxFuture;
 use tokio::time::Instant;
 use zeroize::Zeroize;
 
-use snmux_engine::dispatcher::{Error as DispatchError, RequestOptions, ResponseV3, UsmRequest};
+use snmux_engine::dispatcher::{
+    Error as DispatchError, ExchangeV3, RequestOptions, ResponseV3, UsmRequest,
+};
 use snmux_engine::{Oid, Pdu, PduType, RequestPdu};
 use snmux_usm::{AuthKey, AuthProtocol, EngineTime, MasterKey, PrivKey, PrivProtocol};
 
@@ -437,13 +439,12 @@ pin_project_lite::pin_project! {
     /// may fix, go [`general`]'s way, boxed: that future is large, and
     /// rarely needed.
     #[project = RequestProj]
-    pub(crate) enum Request<'a, F> {
+    pub(crate) enum Request<'a> {
         Exchange {
             #[pin]
-            exchange: F,
+            exchange: ExchangeV3<'a, Arc<UsmRequest>>,
             inner: &'a Inner,
             user: &'a UsmUser,
-            pdu: RequestPdu<'a>,
         },
         General {
             general: BoxFuture<'a, Result<Pdu, Error>>,
@@ -457,11 +458,7 @@ pin_project_lite::pin_project! {
 ///
 /// The parameters are looked up here, when the request is made: a
 /// manager's operations make it when they are first polled.
-pub(crate) fn request<'a>(
-    inner: &'a Inner,
-    user: &'a UsmUser,
-    pdu: RequestPdu<'a>,
-) -> Request<'a, impl Future<Output = Result<ResponseV3, DispatchError>> + Send + 'a> {
+pub(crate) fn request<'a>(inner: &'a Inner, user: &'a UsmUser, pdu: RequestPdu<'a>) -> Request<'a> {
     // The common case reads the engine's record in place: no copy of it,
     // no copy of the parameters.
     let prepared = inner.v3.remote.get().and_then(|remote| {
@@ -480,7 +477,6 @@ pub(crate) fn request<'a>(
             ),
             inner,
             user,
-            pdu,
         },
         None => Request::General {
             general: Box::pin(general(inner, user, pdu, None)),
@@ -488,27 +484,28 @@ pub(crate) fn request<'a>(
     }
 }
 
-impl<F> Future for Request<'_, F>
-where
-    F: Future<Output = Result<ResponseV3, DispatchError>>,
-{
+impl Future for Request<'_> {
     type Output = Result<Pdu, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (result, inner, user, pdu) = match self.as_mut().project() {
+        let (result, inner, user, pdu, stated) = match self.as_mut().project() {
             RequestProj::General { general } => return general.as_mut().poll(cx),
             RequestProj::Exchange {
-                exchange,
+                mut exchange,
                 inner,
                 user,
-                pdu,
-            } => (ready!(exchange.poll(cx)), *inner, *user, *pdu),
+            } => {
+                let result = ready!(exchange.as_mut().poll(cx));
+                let usm = exchange.usm();
+                let stated = (usm.engine_boots, usm.engine_time);
+                (result, *inner, *user, exchange.pdu(), stated)
+            }
         };
         let remote = inner
             .v3
             .remote
             .get_or_init(|| inner.engine.remote_engine(inner.target));
-        match answered(remote, inner.target, user, result) {
+        match answered(remote, inner.target, user, stated, result) {
             ControlFlow::Break(done) => Poll::Ready(done),
             ControlFlow::Continue(report) => {
                 let general = Box::pin(general(inner, user, pdu, Some(report)));
@@ -520,11 +517,13 @@ where
 }
 
 /// What an exchange's outcome makes of the request: its result, or a
-/// Report for [`general`] to act on.
+/// Report for [`general`] to act on. `stated`: the agent's boots and time
+/// as the request stated them.
 fn answered(
     remote: &RemoteEngine,
     target: SocketAddr,
     user: &UsmUser,
+    stated: (u32, u32),
     result: Result<ResponseV3, DispatchError>,
 ) -> ControlFlow<Result<Pdu, Error>, ResponseV3> {
     let r = match result {
@@ -538,7 +537,10 @@ fn answered(
         Err(e) => return ControlFlow::Break(Err(Error::from_dispatch(e))),
     };
     if r.pdu.pdu_type == PduType::Response {
-        if r.authenticated {
+        // A response that states the clock as the request did changes
+        // nothing: the engine's record already estimates it so (its boots
+        // and time are kept only when later, RFC 3414 §3.2 step 7b).
+        if r.authenticated && (r.engine_boots, r.engine_time) != stated {
             remote.observe(&r);
         }
         return ControlFlow::Break(Ok(r.pdu));
@@ -587,7 +589,8 @@ async fn general(
                     .dispatcher()
                     .request_v3_pdu(target, &*usm, pdu, options)
                     .await;
-                match answered(remote, target, user, result) {
+                let stated = (usm.engine_boots, usm.engine_time);
+                match answered(remote, target, user, stated, result) {
                     ControlFlow::Break(done) => return done,
                     ControlFlow::Continue(r) => r,
                 }
@@ -659,6 +662,33 @@ mod tests {
             engine_id: Bytes::from_static(engine_id),
             time: EngineTime::new(5, 100, now.into_std()),
         }
+    }
+
+    /// A response that states the agent's clock as its request did leaves
+    /// the engine's record alone; one that states a later time is kept.
+    #[test]
+    fn responses_update_the_engine_clock_only_when_it_moved() {
+        let user = UsmUser::new("u", SecurityLevel::NoAuthNoPriv).unwrap();
+        let t0 = Instant::now();
+        let remote = RemoteEngine::default();
+        remote.set(Some(known(b"\x80\x00\x1f\x88\x04one", t0)));
+        let target: SocketAddr = "127.0.0.1:161".parse().unwrap();
+        let response = |boots, time| {
+            Ok(ResponseV3 {
+                pdu: Pdu::new(PduType::Response, 1, Vec::new()),
+                engine_id: Bytes::from_static(b"\x80\x00\x1f\x88\x04one"),
+                engine_boots: boots,
+                engine_time: time,
+                authenticated: true,
+            })
+        };
+        let latest = || remote.known().unwrap().time.latest_received_time();
+        let r = answered(&remote, target, &user, (5, 100), response(5, 100));
+        assert!(matches!(r, ControlFlow::Break(Ok(_))));
+        assert_eq!(latest(), 100);
+        let r = answered(&remote, target, &user, (5, 100), response(5, 130));
+        assert!(matches!(r, ControlFlow::Break(Ok(_))));
+        assert_eq!(latest(), 130, "a later time is kept");
     }
 
     #[test]
