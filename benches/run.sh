@@ -71,13 +71,16 @@ $RESPONDER_CPU "$BIN" responder --base-port "$BASE_PORT" --count "$PORTS" --tabl
 responder=$!
 $RESPONDER_CPU "$BIN" silent --base-port "$SILENT_PORT" 2>/dev/null &
 silent=$!
-trap 'kill "$responder" "$silent" 2>/dev/null || true' EXIT
+# Waits for both to exit: a run right after this one binds the same ports.
+trap 'kill "$responder" "$silent" 2>/dev/null; wait "$responder" "$silent" 2>/dev/null || true' EXIT
 for _ in $(seq 300); do
-    grep -q ready "$log" && break
+    # The responder's own line: an error ("Address already in use")
+    # contains "ready" too.
+    grep -q '^responder: ready' "$log" && break
     kill -0 "$responder" 2>/dev/null || { cat "$log" >&2; exit 1; }
     sleep 0.1
 done
-grep -q ready "$log" || { echo "the responder did not start" >&2; exit 1; }
+grep -q '^responder: ready' "$log" || { cat "$log" >&2; echo "the responder did not start" >&2; exit 1; }
 
 target=127.0.0.1:$BASE_PORT
 # name | arguments
