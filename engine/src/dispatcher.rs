@@ -326,6 +326,15 @@ pub struct UsmRequest {
     pub context_name: Bytes,
 }
 
+impl UsmRequest {
+    /// The privacy key the request encrypts with: `privacy`, if `auth` is
+    /// set too (authPriv; RFC 3414 §3.1.1 has no privacy without
+    /// authentication).
+    fn private_key(&self) -> Option<&Arc<PrivKey>> {
+        self.privacy.as_ref().filter(|_| self.auth.is_some())
+    }
+}
+
 impl fmt::Debug for UsmRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsmRequest")
@@ -776,8 +785,7 @@ impl Dispatcher {
             // Set when the request is first sent (first poll).
             sent: None,
             auth: usm.auth.clone(),
-            // Privacy only with authentication (RFC 3414 §3.1.1).
-            privacy: usm.privacy.clone().filter(|_| usm.auth.is_some()),
+            privacy: usm.private_key().cloned(),
         });
         let encode = V3Encode {
             usm,
@@ -860,8 +868,7 @@ where
 {
     fn encode(&mut self, id: i32, buf: &mut Vec<u8>) -> Result<(), Error> {
         let usm = &*self.usm;
-        // Privacy only with authentication (RFC 3414 §3.1.1).
-        let privacy = usm.privacy.as_deref().filter(|_| usm.auth.is_some());
+        let privacy = usm.private_key().map(|key| &**key);
         let salt = privacy.map(|_| self.salt.next());
         encode_v3(usm, privacy, salt, id, &self.pdu, buf)
     }

@@ -252,6 +252,15 @@ impl Session {
         Some(p.clone())
     }
 
+    /// [`Session::prepared`] for `remote`'s engine, if it is known: its
+    /// record is read in place, under its lock (no copy of it, nor of the
+    /// parameters).
+    fn prepared_for(&self, remote: &RemoteEngine, now: Instant) -> Option<Arc<UsmRequest>> {
+        remote
+            .with_known(|known| self.prepared(known, now))
+            .flatten()
+    }
+
     /// As [`Session::prepared`], preparing them if they are not: keys
     /// localized once per engineID (RFC 3414 §2.6).
     fn usm(&self, user: &UsmUser, known: &Known, now: Instant) -> Result<Arc<UsmRequest>, Error> {
@@ -459,14 +468,11 @@ pin_project_lite::pin_project! {
 /// The parameters are looked up here, when the request is made: a
 /// manager's operations make it when they are first polled.
 pub(crate) fn request<'a>(inner: &'a Inner, user: &'a UsmUser, pdu: RequestPdu<'a>) -> Request<'a> {
-    // The common case reads the engine's record in place: no copy of it,
-    // no copy of the parameters.
-    let prepared = inner.v3.remote.get().and_then(|remote| {
-        let now = Instant::now();
-        remote
-            .with_known(|known| inner.v3.prepared(known, now))
-            .flatten()
-    });
+    let session = &inner.v3;
+    let prepared = session
+        .remote
+        .get()
+        .and_then(|remote| session.prepared_for(remote, Instant::now()));
     match prepared {
         Some(usm) => Request::Exchange {
             exchange: inner.engine.dispatcher().request_v3_pdu(
@@ -573,9 +579,9 @@ async fn general(
                 // Scoped: what the future keeps across the request is `usm`
                 // alone.
                 let now = Instant::now();
-                let usm = match remote.with_known(|known| session.prepared(known, now)) {
-                    Some(Some(usm)) => usm,
-                    _ => {
+                let usm = match session.prepared_for(remote, now) {
+                    Some(usm) => usm,
+                    None => {
                         let known = match remote.known() {
                             Some(known) => known,
                             // Boxed: the discovery's future is large, and
