@@ -5,7 +5,7 @@
 //! offset, so that the caller signs the message in place; decoding returns
 //! the same offset, so that the caller verifies it in place.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes};
 
 use crate::ber::*;
 use crate::codec::{
@@ -114,9 +114,12 @@ impl ScopedPdu {
     }
 
     /// Appends the BER encoding of the ScopedPDU to `buf` (what privacy
-    /// encrypts).
-    pub fn encode(&self, buf: &mut BytesMut) {
-        buf.reserve(self.encoded_len());
+    /// encrypts): a `Vec<u8>`, a `BytesMut`, …
+    ///
+    /// The encoder writes a byte at a time: a `Vec<u8>` with room for
+    /// [`encoded_len`](ScopedPdu::encoded_len) bytes is the fastest buffer
+    /// (a `BytesMut` takes a call per byte).
+    pub fn encode<B: BufMut>(&self, buf: &mut B) {
         put_header(buf, TAG_SEQUENCE, self.content_len());
         put_octets(buf, &self.context_engine_id);
         put_octets(buf, &self.context_name);
@@ -147,6 +150,12 @@ impl ScopedPdu {
         let mut outer = Reader::new(bytes);
         decode_scoped_pdu(outer.expect(TAG_SEQUENCE)?, bytes)
     }
+}
+
+/// The tag and length octets of an element whose contents take `content`
+/// bytes.
+fn header_len(content: usize) -> usize {
+    tlv_len(content) - content
 }
 
 fn put_octets<B: BufMut>(buf: &mut B, b: &[u8]) {
@@ -233,13 +242,13 @@ impl MessageV3 {
         tlv_len(self.content_len())
     }
 
-    /// Appends the BER encoding of the message to `buf` and returns the
-    /// offset, from the start of the message, of the contents of
-    /// msgAuthenticationParameters (sign there, RFC 3414 §6.3.1).
-    pub fn encode(&self, buf: &mut BytesMut) -> usize {
-        let start = buf.len();
-        buf.reserve(self.encoded_len());
-        put_header(buf, TAG_SEQUENCE, self.content_len());
+    /// Appends the BER encoding of the message to `buf` (a `Vec<u8>`, a
+    /// `BytesMut`, …; see [`ScopedPdu::encode`] on which is fastest) and
+    /// returns the offset, from the start of the message, of the contents
+    /// of msgAuthenticationParameters (sign there, RFC 3414 §6.3.1).
+    pub fn encode<B: BufMut>(&self, buf: &mut B) -> usize {
+        let content = self.content_len();
+        put_header(buf, TAG_SEQUENCE, content);
         put_int(buf, TAG_INTEGER, Version::V3.wire().into());
         let global = tlv_len(int_len(self.msg_id.into()))
             + tlv_len(int_len(self.max_size.into()))
@@ -251,14 +260,26 @@ impl MessageV3 {
         put_octets(buf, &[self.flags]);
         put_int(buf, TAG_INTEGER, self.security_model.into());
         let usm = &self.usm;
-        put_header(buf, TAG_OCTET_STRING, tlv_len(usm.content_len()));
-        put_header(buf, TAG_SEQUENCE, usm.content_len());
+        let usm_content = usm.content_len();
+        put_header(buf, TAG_OCTET_STRING, tlv_len(usm_content));
+        put_header(buf, TAG_SEQUENCE, usm_content);
         put_octets(buf, &usm.engine_id);
         put_int(buf, TAG_INTEGER, usm.engine_boots.into());
         put_int(buf, TAG_INTEGER, usm.engine_time.into());
         put_octets(buf, &usm.user_name);
         put_header(buf, TAG_OCTET_STRING, usm.auth_params.len());
-        let auth_offset = buf.len() - start;
+        // What was written so far, counted from the lengths (a `BufMut`
+        // does not tell its length).
+        let auth_offset = header_len(content)
+            + tlv_len(int_len(Version::V3.wire().into()))
+            + tlv_len(global)
+            + header_len(tlv_len(usm_content))
+            + header_len(usm_content)
+            + tlv_len(usm.engine_id.len())
+            + tlv_len(int_len(usm.engine_boots.into()))
+            + tlv_len(int_len(usm.engine_time.into()))
+            + tlv_len(usm.user_name.len())
+            + header_len(usm.auth_params.len());
         buf.put_slice(&usm.auth_params);
         put_octets(buf, &usm.priv_params);
         match &self.data {
@@ -569,6 +590,7 @@ pub fn peek_version(bytes: &[u8]) -> Result<Version, DecodeError> {
 mod tests {
     use super::*;
     use crate::{VarBind, oid};
+    use bytes::BytesMut;
 
     fn get(request_id: i32) -> ScopedPdu {
         ScopedPdu {
@@ -694,6 +716,11 @@ mod tests {
             let mut buf = BytesMut::new();
             let offset = msg.encode(&mut buf);
             assert_eq!(buf.len(), msg.encoded_len());
+            // Any `BufMut`, and after what it holds already: the same
+            // bytes, the same offset.
+            let mut vec = vec![7; 5];
+            assert_eq!(msg.encode(&mut vec), offset);
+            assert_eq!(vec[5..], buf[..]);
             let bytes = buf.freeze();
             let (decoded, decoded_offset) = MessageV3::decode(&bytes).unwrap();
             assert_eq!(decoded, msg);

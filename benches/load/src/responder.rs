@@ -8,8 +8,9 @@
 //! `sendmmsg`: on loopback most of a datagram's cost is the kernel's, so
 //! the responder's own per-datagram cost is two system calls per batch
 //! instead of two per request. A request is decoded with `MessageHeader`
-//! and its varbinds; the response is encoded into a reused `BytesMut`, with
-//! a reused varbind `Vec`.
+//! and its varbinds; the response is encoded into a reused `Vec` (the
+//! encoders write a byte at a time, which a `Vec` takes inline), with a
+//! reused varbind `Vec`.
 
 use std::io::{IoSlice, IoSliceMut};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -20,7 +21,7 @@ use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTime
 use nix::sys::socket::{
     ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmmsg,
 };
-use snmux::usm::{AuthKey, AuthProtocol, PrivKey, PrivProtocol, SaltCounter};
+use snmux::usm::{AuthKey, AuthProtocol, PRIV_PARAMS_LEN, PrivKey, PrivProtocol, SaltCounter};
 use snmux::{
     AnyPdu, Bytes, BytesMut, FLAG_AUTH, FLAG_PRIV, HeaderV3, Message, MessageHeader, MessageV3,
     MsgData, Pdu, PduType, SECURITY_MODEL_USM, ScopedPdu, UsmSecurityParameters, Value, VarBind,
@@ -92,7 +93,7 @@ struct Batch {
     tx_headers: MultiHeaders<SockaddrStorage>,
     requests: Vec<Vec<u8>>,
     received: Vec<(usize, Option<SockaddrStorage>)>,
-    responses: Vec<BytesMut>,
+    responses: Vec<Vec<u8>>,
     to: Vec<Option<SockaddrStorage>>,
 }
 
@@ -103,7 +104,7 @@ impl Batch {
             tx_headers: MultiHeaders::preallocate(MMSG, None),
             requests: vec![vec![0; MAX_REQUEST]; MMSG],
             received: Vec::with_capacity(MMSG),
-            responses: (0..MMSG).map(|_| BytesMut::with_capacity(4096)).collect(),
+            responses: (0..MMSG).map(|_| Vec::with_capacity(4096)).collect(),
             to: Vec::with_capacity(MMSG),
         }
     }
@@ -228,6 +229,8 @@ struct V3Agent {
     salts: SaltCounter,
     start: std::time::Instant,
     unknown_engine_ids: u32,
+    /// The decrypted scopedPDU of a request, reused.
+    plain: BytesMut,
 }
 
 /// The SNMPv3 credentials of the bench: user `bench`, HMAC-SHA-256,
@@ -259,6 +262,7 @@ impl Agent {
                 salts: SaltCounter::new(),
                 start: std::time::Instant::now(),
                 unknown_engine_ids: 0,
+                plain: BytesMut::new(),
             })
         } else {
             None
@@ -276,7 +280,7 @@ impl Agent {
 
     /// Writes the response to `request` into `out`; `false` to drop it
     /// (malformed, another community or user, not a request).
-    fn answer(&mut self, request: &[u8], out: &mut BytesMut) -> bool {
+    fn answer(&mut self, request: &[u8], out: &mut Vec<u8>) -> bool {
         let bytes = Bytes::copy_from_slice(request);
         if matches!(peek_version(&bytes), Ok(Version::V3)) {
             return match &mut self.v3 {
@@ -317,7 +321,7 @@ impl Agent {
 impl V3Agent {
     /// An SNMPv3 request (RFC 3412 §7.2, RFC 3414 §3.2 on the agent's side,
     /// without the time window: the clients are ours).
-    fn answer(&mut self, pdus: &mut PduAgent, bytes: &Bytes, out: &mut BytesMut) -> Option<()> {
+    fn answer(&mut self, pdus: &mut PduAgent, bytes: &Bytes, out: &mut Vec<u8>) -> Option<()> {
         let h = HeaderV3::decode(bytes).ok()?;
         if h.security_model != SECURITY_MODEL_USM {
             return None;
@@ -365,11 +369,17 @@ impl V3Agent {
         self.auth.check(bytes, h.auth_params_offset).ok()?;
         let private = h.flags & FLAG_PRIV != 0;
         let scoped = if private {
-            let plain = self
-                .privacy
-                .decrypt(h.engine_boots, h.engine_time, h.priv_params, h.encrypted()?)
+            // Decrypted in a reused buffer, then read from one `Bytes` of it.
+            let mut plain = std::mem::take(&mut self.plain);
+            plain.clear();
+            plain.extend_from_slice(h.encrypted()?);
+            self.privacy
+                .decrypt_in_place(h.engine_boots, h.engine_time, h.priv_params, &mut plain)
                 .ok()?;
-            ScopedPdu::decode(&Bytes::from(plain)).ok()?
+            let plain = plain.freeze();
+            let scoped = ScopedPdu::decode(&plain);
+            self.plain = reclaim(plain);
+            scoped.ok()?
         } else {
             h.scoped_pdu(bytes).ok()?
         };
@@ -385,16 +395,21 @@ impl V3Agent {
             context_name: scoped.context_name.clone(),
             pdu: Pdu::new(PduType::Response, pdu.request_id, varbinds),
         };
-        let (data, priv_params) = if private {
-            let mut plain = BytesMut::with_capacity(response.encoded_len());
-            response.encode(&mut plain);
-            let (encrypted, params) = self.privacy.encrypt(boots, time, self.salts.next(), &plain);
-            (
-                MsgData::Encrypted(Bytes::from(encrypted)),
-                Bytes::copy_from_slice(&params),
-            )
+        let mac_len = AuthProtocol::Sha256.mac_len();
+        let scoped_len = response.encoded_len();
+        let cipher_len = PrivProtocol::Aes128.ciphertext_len(scoped_len);
+        // With privacy the message is written with zeros where the
+        // encryptedPDU goes, the scopedPDU is written over them and
+        // encrypted where it lies, and the whole message is signed in place:
+        // no buffer but `out`.
+        let zeros = |n: usize| Bytes::from_static(&ZEROS[..n]);
+        if private && cipher_len > ZEROS.len() {
+            return None;
+        }
+        let (data, to_encrypt) = if private {
+            (MsgData::Encrypted(zeros(cipher_len)), Some(response))
         } else {
-            (MsgData::Plaintext(response.clone()), Bytes::new())
+            (MsgData::Plaintext(response), None)
         };
         let message = MessageV3 {
             msg_id: h.msg_id,
@@ -406,17 +421,43 @@ impl V3Agent {
                 engine_boots: boots,
                 engine_time: time,
                 user_name: self.user.clone(),
-                auth_params: Bytes::from(vec![0; AuthProtocol::Sha256.mac_len()]),
-                priv_params,
+                auth_params: zeros(mac_len),
+                priv_params: zeros(if private { PRIV_PARAMS_LEN } else { 0 }),
             },
             data,
         };
         let start = out.len();
-        let offset = message.encode(out);
-        self.auth.sign(&mut out[start..], offset).ok()?;
-        pdus.varbinds = response.pdu.varbinds;
+        let auth_offset = message.encode(out);
+        if let MsgData::Plaintext(response) = message.data {
+            pdus.varbinds = response.pdu.varbinds;
+        } else if let Some(response) = to_encrypt {
+            let end = out.len();
+            out.truncate(end - cipher_len);
+            let data = out.len();
+            response.encode(out);
+            out.resize(end, 0);
+            let params = self
+                .privacy
+                .encrypt_in_place(boots, time, self.salts.next(), &mut out[data..], scoped_len)
+                .ok()?;
+            // msgPrivacyParameters follows msgAuthenticationParameters,
+            // after its tag and one-byte length.
+            let at = start + auth_offset + mac_len + 2;
+            out[at..at + PRIV_PARAMS_LEN].copy_from_slice(&params);
+            pdus.varbinds = response.pdu.varbinds;
+        }
+        self.auth.sign(&mut out[start..], auth_offset).ok()?;
         Some(())
     }
+}
+
+/// Zeros to encode placeholders from: msgAuthenticationParameters,
+/// msgPrivacyParameters, and an encryptedPDU (up to one request's size).
+static ZEROS: [u8; MAX_REQUEST] = [0; MAX_REQUEST];
+
+/// `bytes`' buffer back, for reuse, when nothing else refers to it.
+fn reclaim(bytes: Bytes) -> BytesMut {
+    bytes.try_into_mut().unwrap_or_default()
 }
 
 /// GET, GETNEXT and GETBULK over the MIB, with reused buffers.
@@ -507,9 +548,9 @@ mod tests {
 
     fn ask(agent: &mut Agent, pdu: Pdu) -> Pdu {
         let request = Message::new(Version::V2c, "public", pdu).to_bytes();
-        let mut out = BytesMut::new();
+        let mut out = Vec::new();
         assert!(agent.answer(&request, &mut out), "an answer");
-        let message = Message::decode(&out.freeze()).expect("decodes");
+        let message = Message::decode(&Bytes::from(out)).expect("decodes");
         match message.pdu {
             AnyPdu::Pdu(pdu) => pdu,
             AnyPdu::TrapV1(_) => panic!("a trap"),
@@ -560,7 +601,7 @@ mod tests {
             Pdu::new(PduType::GetRequest, 1, vec![VarBind::null(sys_descr())]),
         )
         .to_bytes();
-        assert!(!agent.answer(&request, &mut BytesMut::new()));
+        assert!(!agent.answer(&request, &mut Vec::new()));
     }
 
     /// SNMPv3 discovery (RFC 3414 §4): a Report of usmStatsUnknownEngineIDs
@@ -593,12 +634,12 @@ mod tests {
             message.encode(&mut buf);
             buf
         };
-        let mut out = BytesMut::new();
+        let mut out = Vec::new();
         assert!(agent.answer(
             &probe(snmux::FLAG_REPORTABLE, Bytes::new(), Bytes::new()),
             &mut out
         ));
-        let (report, _) = MessageV3::decode(&out.freeze()).expect("decodes");
+        let (report, _) = MessageV3::decode(&Bytes::from(out)).expect("decodes");
         assert_eq!(report.msg_id, 77);
         assert_eq!(report.usm.engine_id.as_ref(), V3_ENGINE_ID);
         let MsgData::Plaintext(scoped) = report.data else {
@@ -616,6 +657,95 @@ mod tests {
             Bytes::from_static(V3_ENGINE_ID),
             Bytes::from(vec![0; 24]),
         );
-        assert!(!agent.answer(&forged, &mut BytesMut::new()));
+        assert!(!agent.answer(&forged, &mut Vec::new()));
+    }
+
+    /// An authenticated GET, with and without privacy, is answered with a
+    /// response that the same keys verify (and decrypt), to the same msgID
+    /// and request-id.
+    #[test]
+    fn v3_get_answered_signed_and_encrypted() {
+        let mut agent = agent();
+        let engine_id = Bytes::from_static(V3_ENGINE_ID);
+        let auth = AuthKey::from_password(AuthProtocol::Sha256, V3_AUTH_PASSWORD, &engine_id)
+            .expect("key");
+        let privacy = PrivKey::from_password(
+            AuthProtocol::Sha256,
+            PrivProtocol::Aes128,
+            V3_PRIV_PASSWORD,
+            &engine_id,
+        )
+        .expect("key");
+        for private in [true, false] {
+            let scoped = ScopedPdu {
+                context_engine_id: engine_id.clone(),
+                context_name: Bytes::new(),
+                pdu: Pdu::new(PduType::GetRequest, 4242, vec![VarBind::null(sys_descr())]),
+            };
+            let (data, priv_params) = if private {
+                let mut plain = Vec::new();
+                scoped.encode(&mut plain);
+                let (encrypted, params) = privacy.encrypt(1, 1000, 99, &plain);
+                (
+                    MsgData::Encrypted(Bytes::from(encrypted)),
+                    Bytes::copy_from_slice(&params),
+                )
+            } else {
+                (MsgData::Plaintext(scoped), Bytes::new())
+            };
+            let message = MessageV3 {
+                msg_id: 31337,
+                max_size: 65507,
+                flags: snmux::FLAG_REPORTABLE | FLAG_AUTH | if private { FLAG_PRIV } else { 0 },
+                security_model: SECURITY_MODEL_USM,
+                usm: UsmSecurityParameters {
+                    engine_id: engine_id.clone(),
+                    engine_boots: 1,
+                    engine_time: 1000,
+                    user_name: Bytes::from_static(V3_USER.as_bytes()),
+                    auth_params: Bytes::from(vec![0; 24]),
+                    priv_params,
+                },
+                data,
+            };
+            let mut request = Vec::new();
+            let offset = message.encode(&mut request);
+            auth.sign(&mut request, offset).expect("signed");
+
+            let mut out = vec![1, 2, 3];
+            out.clear();
+            assert!(
+                agent.answer(&request, &mut out),
+                "answered, private: {private}"
+            );
+            let bytes = Bytes::from(out);
+            let h = HeaderV3::decode(&bytes).expect("decodes");
+            assert_eq!(h.msg_id, 31337);
+            assert_eq!(h.flags & FLAG_PRIV != 0, private);
+            auth.check(&bytes, h.auth_params_offset)
+                .expect("signed with the key");
+            let scoped = if private {
+                let plain = privacy
+                    .decrypt(
+                        h.engine_boots,
+                        h.engine_time,
+                        h.priv_params,
+                        h.encrypted().unwrap(),
+                    )
+                    .expect("decrypts");
+                ScopedPdu::decode(&Bytes::from(plain)).expect("decodes")
+            } else {
+                h.scoped_pdu(&bytes).expect("decodes")
+            };
+            assert_eq!(scoped.pdu.pdu_type, PduType::Response);
+            assert_eq!(scoped.pdu.request_id, 4242);
+            assert_eq!(scoped.context_engine_id, engine_id);
+            assert_eq!(scoped.pdu.varbinds.len(), 1);
+            assert_eq!(scoped.pdu.varbinds[0].oid, sys_descr());
+            assert!(matches!(
+                scoped.pdu.varbinds[0].value,
+                Value::OctetString(_)
+            ));
+        }
     }
 }
