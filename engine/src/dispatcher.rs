@@ -2,6 +2,7 @@
 //! flight keyed by request-id (RFC 3412 §4.1 calls this the dispatcher's
 //! job: send PDUs, and route each response to the request it answers).
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::poll_fn;
@@ -575,6 +576,10 @@ struct Shared {
 struct Outbox {
     datagrams: Vec<Outgoing>,
     meta: Vec<Queued>,
+    /// The queued datagrams' bytes: copied into shared chunks, not each in
+    /// its own allocation (a batch's worth of those, freed together after
+    /// the batch is sent, overflows the allocator's per-thread caches).
+    arena: Arena,
 }
 
 #[derive(Clone, Copy)]
@@ -989,12 +994,12 @@ where
         }
         // The datagram goes to the socket or the outbox, not kept: a
         // retransmission encodes it again (a pending request holds no
-        // copy, and queueing it costs no clone of a Vec-backed Bytes).
+        // copy).
         // At most `max_message_size`, well below 4 GiB.
         let size = u32::try_from(buf.len()).unwrap_or(u32::MAX);
         trace!(%target, id = guard.id, "send");
         let deadline = start + options.timeout;
-        shared.send(guard.id, Bytes::from(buf), target, true)?;
+        shared.send(guard.id, &buf, target, true)?;
         let next_send = start + refresh(options);
         let waiting = Waiting {
             guard,
@@ -1075,7 +1080,7 @@ where
                 }
                 // A failed retransmission is not fatal: the next one, or
                 // the timeout, decides.
-                if let Err(e) = shared.send(id, Bytes::from(buf), target, false) {
+                if let Err(e) = shared.send(id, &buf, target, false) {
                     debug!(%target, id = w.guard.id, error = %e, "retransmission failed");
                 }
                 w.retransmissions += 1;
@@ -1092,7 +1097,7 @@ where
 
 impl Shared {
     /// Sends `datagram` (request `id`; `first`: its first transmission),
-    /// or queues it for the receive task to send in a batch.
+    /// or queues a copy of it for the receive task to send in a batch.
     ///
     /// Sent at once, by the caller, unless the receive task is about to
     /// send a batch or the socket is not writable. A queued datagram that
@@ -1101,10 +1106,10 @@ impl Shared {
     /// # Errors
     ///
     /// The error of a send made here (not `WouldBlock`: that queues).
-    fn send(&self, id: i32, datagram: Bytes, target: SocketAddr, first: bool) -> io::Result<()> {
+    fn send(&self, id: i32, datagram: &[u8], target: SocketAddr, first: bool) -> io::Result<()> {
         if !self.batching.load(Ordering::Relaxed) && !self.stalled.load(Ordering::Relaxed) {
             // The fast path: sent at once, no waker, no lock.
-            match self.transport.try_send_to(&datagram, target) {
+            match self.transport.try_send_to(datagram, target) {
                 Ok(_) => {
                     if first {
                         inc(&self.table.counters.sent);
@@ -1124,10 +1129,8 @@ impl Shared {
             if self.table.closed.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            outbox.datagrams.push(Outgoing {
-                bytes: datagram,
-                target,
-            });
+            let bytes = outbox.arena.copy(datagram);
+            outbox.datagrams.push(Outgoing { bytes, target });
             outbox.meta.push(Queued { id, first });
         }
         self.outbox_waker.wake();
@@ -1644,29 +1647,35 @@ impl RecentIds {
     }
 }
 
-/// Copies received datagrams into shared chunks, so that a datagram costs
-/// no allocation of its own: a `Bytes` of the chunk's memory, which values
-/// of the reply slice further. A chunk is freed when the last value that
+/// Copies datagrams into shared chunks, so that a datagram costs no
+/// allocation of its own: a `Bytes` of the chunk's memory, which values of
+/// a reply slice further (the receive task's arena) or which waits in the
+/// outbox until its batch is sent (the outbox's). A chunk is freed when the last value that
 /// refers to it is; a reply kept for long keeps its chunk (at most
 /// [`CHUNK`] bytes). Datagrams larger than a quarter chunk get their own.
 ///
-/// The chunk filled before the current one is kept, and used again once
-/// every datagram in it has been dropped (most replies are, by the time
-/// the next chunk fills): receiving allocates nothing in the steady state.
+/// The [`SPENT`] chunks filled before the current one are kept, and one is
+/// used again once every datagram in it has been dropped (most are, by the
+/// time the next chunk fills: a reply once its caller has read it, a
+/// queued datagram once its batch is sent): receiving and queueing
+/// allocate nothing in the steady state, even when one batch fills more
+/// than a chunk.
+#[derive(Default)]
 struct Arena {
     chunk: BytesMut,
-    spent: BytesMut,
+    /// Filled chunks, oldest first.
+    spent: VecDeque<BytesMut>,
 }
 
 /// The size of an arena chunk.
 const CHUNK: usize = 16 * 1024;
+/// Filled chunks an arena keeps for reuse: with the current one, 64 KiB,
+/// the room of 256 SNMPv3 requests of 250 bytes (a batch, at most).
+const SPENT: usize = 3;
 
 impl Arena {
     fn new() -> Self {
-        Self {
-            chunk: BytesMut::new(),
-            spent: BytesMut::new(),
-        }
+        Self::default()
     }
 
     fn copy(&mut self, datagram: &[u8]) -> Bytes {
@@ -1689,11 +1698,17 @@ impl Arena {
             return Ok(own.freeze());
         }
         if self.chunk.capacity() - self.chunk.len() < data.len() {
-            std::mem::swap(&mut self.chunk, &mut self.spent);
             // `try_reclaim` succeeds only if no `Bytes` of it is left.
-            if !self.chunk.try_reclaim(CHUNK) {
-                self.chunk = BytesMut::with_capacity(CHUNK);
+            let next = match self.spent.iter_mut().position(|c| c.try_reclaim(CHUNK)) {
+                Some(i) => self.spent.remove(i).unwrap_or_default(),
+                None => BytesMut::with_capacity(CHUNK),
+            };
+            let full = std::mem::replace(&mut self.chunk, next);
+            if self.spent.len() == SPENT {
+                // Freed when the last datagram in it is.
+                self.spent.pop_front();
             }
+            self.spent.push_back(full);
         }
         // The chunk is empty here: every copy is split off.
         self.chunk.extend_from_slice(data);
@@ -1901,6 +1916,48 @@ mod tests {
                 assert_eq!(&d[..], &datagram(100 + i)[..]);
             }
         }
+    }
+
+    /// A batch that fills several chunks before any of them is free again
+    /// (a round of queued requests) gets them all back once it is dropped:
+    /// the next chunks are the same memory, not new allocations.
+    #[test]
+    fn the_arena_reuses_every_chunk_of_a_batch_that_filled_several() {
+        const PER_CHUNK: usize = CHUNK / 1_000;
+        let datagram = |i: usize| vec![i as u8; 1_000];
+        let mut arena = Arena::new();
+        // Three chunks, full, all held at once; then a fourth's first.
+        let batch: Vec<Bytes> = (0..3 * PER_CHUNK)
+            .map(|i| arena.copy(&datagram(i)))
+            .collect();
+        let starts: Vec<*const u8> = batch
+            .iter()
+            .step_by(PER_CHUNK)
+            .map(|d| d.as_ptr())
+            .collect();
+        let fourth = arena.copy(&datagram(7));
+        assert!(
+            !starts.contains(&fourth.as_ptr()),
+            "a new chunk while all are held"
+        );
+        drop(batch);
+        // The fourth chunk fills; the next chunks are the first three.
+        let more: Vec<Bytes> = (1..4 * PER_CHUNK)
+            .map(|i| arena.copy(&datagram(i)))
+            .collect();
+        let reused: Vec<*const u8> = more[PER_CHUNK - 1..]
+            .iter()
+            .step_by(PER_CHUNK)
+            .map(|d| d.as_ptr())
+            .collect();
+        assert_eq!(reused.len(), 3);
+        for start in &reused {
+            assert!(starts.contains(start), "a chunk of the dropped batch");
+        }
+        for (i, d) in more.iter().enumerate() {
+            assert_eq!(&d[..], &datagram(i + 1)[..]);
+        }
+        assert_eq!(&fourth[..], &datagram(7)[..]);
     }
     use crate::{AnyPdu, Message};
 
