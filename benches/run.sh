@@ -4,7 +4,10 @@
 # snmux's batched UDP transport, the floor of batched I/O) in the GETs;
 # net-snmp's snmpbulkwalk too in the 100,000-row walks. The responder
 # answers SNMPv2c and SNMPv3 (user bench, authPriv HMAC-SHA-256 + AES-128);
-# the raw clients have no SNMPv3.
+# the raw clients have no SNMPv3. A second responder, capped at PACED_RATE
+# answers per second, serves the GETs tagged @120k/s: snmux's SNMPv3 and
+# v2c GETs at one agent rate (uncapped, the responder answers SNMPv3 about
+# half as fast, and a client's CPU per request grows as its agent slows).
 #
 #   benches/run.sh                 # the whole set, medians of 3 (~3 minutes)
 #   REPEATS=1 SCALE=0.2 benches/run.sh    # a quick look
@@ -25,6 +28,7 @@
 # noisy the kept runs were.
 #
 # Environment: REPEATS (3), SCALE (1.0, multiplies request counts),
+# PACED_RATE (120000), PACED_PORT (19990),
 # CLIENTS ("snmux async-snmp raw raw-batch net-snmp harness"), THREADS (1: current-thread runtime),
 # PORTS (10000, capped by the open-file limit), RETRIES, RETRY_BUDGET, MAX_OTHER,
 # RESULTS (a file to keep the JSON lines in), NO_BUILD=1 to use the binary
@@ -38,6 +42,8 @@ CLIENTS=${CLIENTS:-"snmux async-snmp raw raw-batch net-snmp harness"}
 THREADS=${THREADS:-1}
 BASE_PORT=${BASE_PORT:-20000}
 SILENT_PORT=${SILENT_PORT:-19999}
+PACED_PORT=${PACED_PORT:-19990}
+PACED_RATE=${PACED_RATE:-120000}
 PORTS=${PORTS:-10000}
 RETRIES=${RETRIES:-2}
 RETRY_BUDGET=${RETRY_BUDGET:-24}
@@ -71,16 +77,26 @@ $RESPONDER_CPU "$BIN" responder --base-port "$BASE_PORT" --count "$PORTS" --tabl
 responder=$!
 $RESPONDER_CPU "$BIN" silent --base-port "$SILENT_PORT" 2>/dev/null &
 silent=$!
-# Waits for both to exit: a run right after this one binds the same ports.
-trap 'kill "$responder" "$silent" 2>/dev/null; wait "$responder" "$silent" 2>/dev/null || true' EXIT
-for _ in $(seq 300); do
-    # The responder's own line: an error ("Address already in use")
-    # contains "ready" too.
-    grep -q '^responder: ready' "$log" && break
-    kill -0 "$responder" 2>/dev/null || { cat "$log" >&2; exit 1; }
-    sleep 0.1
+# The same responder capped at PACED_RATE answers per second, on one port:
+# SNMPv3 and v2c GETs at one agent rate (a client's CPU per request grows
+# as its agent slows, and the uncapped responder answers v3 slower).
+paced_log=$(mktemp /tmp/snmux-bench-paced.XXXXXX.log)
+$RESPONDER_CPU "$BIN" responder --base-port "$PACED_PORT" --count 1 --tables 89 \
+    --max-rate "$PACED_RATE" 2>"$paced_log" &
+paced=$!
+# Waits for all to exit: a run right after this one binds the same ports.
+trap 'kill "$responder" "$silent" "$paced" 2>/dev/null; wait "$responder" "$silent" "$paced" 2>/dev/null || true' EXIT
+for l in "$log" "$paced_log"; do
+    for _ in $(seq 300); do
+        # The responder's own line: an error ("Address already in use")
+        # contains "ready" too.
+        grep -q '^responder: ready' "$l" && break
+        kill -0 "$responder" 2>/dev/null && kill -0 "$paced" 2>/dev/null || { cat "$l" >&2; exit 1; }
+        sleep 0.1
+    done
+    grep -q '^responder: ready' "$l" || { cat "$l" >&2; echo "a responder did not start" >&2; exit 1; }
 done
-grep -q '^responder: ready' "$log" || { cat "$log" >&2; echo "the responder did not start" >&2; exit 1; }
+paced_tag="@$((PACED_RATE / 1000))k/s"
 
 target=127.0.0.1:$BASE_PORT
 # name | arguments
@@ -93,6 +109,10 @@ workloads=(
     "get --v3 --target $target --concurrency 16 --requests $(scaled 50000)"
     "get --target $target --concurrency 256 --requests $(scaled 200000)"
     "get --v3 --target $target --concurrency 256 --requests $(scaled 200000)"
+    # The same two at one agent rate (snmux only: async-snmp's SNMPv3 is
+    # slower than the cap).
+    "get --target 127.0.0.1:$PACED_PORT --concurrency 256 --requests $(scaled 200000) --tag $paced_tag"
+    "get --v3 --target 127.0.0.1:$PACED_PORT --concurrency 256 --requests $(scaled 200000) --tag $paced_tag"
     "get --target $target --concurrency 4096 --requests $(scaled 400000)"
     # The same GETs over a tenth of the targets: peak RSS flat in the number of targets?
     "get-many-targets --base-port $BASE_PORT --targets $((PORTS / 10)) --concurrency 1000 --requests $(scaled 200000)"
@@ -107,11 +127,12 @@ workloads=(
 # other work took more than MAX_OTHER % of a core during it.
 retried=0
 run_one() {
-    local best="" best_other=1000000 line other attempt
+    local best="" best_other=1000000 line other attempt pid=$responder
+    [[ $1 == *--tag* ]] && pid=$paced
     for ((attempt = 0; attempt <= RETRIES; attempt++)); do
         # shellcheck disable=SC2086 # the workload's words are arguments
         if ! line=$($CLIENT_CPU "$BIN" $1 --client "$2" --threads "$THREADS" \
-            --responder-pid "$responder"); then
+            --responder-pid "$pid"); then
             echo "failed: $1 --client $2" >&2
             continue
         fi
@@ -141,6 +162,8 @@ for ((rep = 0; rep < REPEATS; rep++)); do
             # net-snmp only the 100,000-row walks; harness (the baseline
             # of memory per pending request) only pending.
             case "$client:$w" in
+            snmux:*--tag*) ;;
+            *:*--tag*) continue ;;
             raw:*--v3*) continue ;;
             raw-batch:*--v3*) continue ;;
             raw-batch:get*) ;;

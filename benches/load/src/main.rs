@@ -171,6 +171,14 @@ struct ResponderArgs {
     /// `bench`, authPriv HMAC-SHA-256 + AES-128, or authNoPriv).
     #[arg(long)]
     no_v3: bool,
+    /// Answers at most this many requests per second, waiting (spinning)
+    /// after a batch that got ahead: an agent whose rate is the same
+    /// whatever it is asked, to compare clients, or SNMPv3 with v2c, at
+    /// one rate. A client's CPU per request depends on the agent's rate
+    /// (the slower it answers, the fewer datagrams each system call
+    /// carries).
+    #[arg(long)]
+    max_rate: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +263,10 @@ struct GetArgs {
     /// measured window.
     #[arg(long)]
     v3: bool,
+    /// Appended to the workload's name in the table: what is particular
+    /// about the agent (for example `@100k/s`, a rate-capped responder).
+    #[arg(long)]
+    tag: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -333,6 +345,7 @@ fn main() -> ExitCode {
                 concurrency: args.concurrency,
                 requests: args.requests,
                 v3: false,
+                tag: None,
             };
             run::client(&args.common, run::Workload::Get(get))
         }

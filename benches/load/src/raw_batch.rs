@@ -230,6 +230,7 @@ mod tests {
             concurrency,
             requests,
             v3: false,
+            tag: None,
         }
     }
 

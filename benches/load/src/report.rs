@@ -317,5 +317,25 @@ mod tests {
             peer.contains("CPU µs/op paired 0.50x (0.50–0.50) of 3"),
             "{t}"
         );
+
+        // A tagged pair (a rate-capped responder) pairs with its own v2c
+        // workload, not the untagged one.
+        for (workload, cpus) in [
+            ("get c=256 @120k/s", [4.0, 4.0, 4.0]),
+            ("get v3 authPriv c=256 @120k/s", [5.0, 5.0, 5.0]),
+        ] {
+            for cpu in cpus {
+                let line = serde_json::json!({
+                    "workload": workload, "client": "snmux", "cpu_us_per_req": cpu,
+                });
+                let Value::Object(obj) = line else { panic!() };
+                runs.entry((workload.into(), "snmux".into()))
+                    .or_default()
+                    .push(obj);
+            }
+        }
+        let t = table(&["get v3 authPriv c=256 @120k/s".into()], &runs);
+        let v3 = t.lines().find(|l| l.contains("snmux v3/v2c")).unwrap();
+        assert!(v3.contains("1.25x of its get c=256 @120k/s"), "{t}");
     }
 }

@@ -15,6 +15,7 @@
 use std::io::{IoSlice, IoSliceMut};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
@@ -69,6 +70,7 @@ pub(crate) fn serve(args: &ResponderArgs) -> Result<(), String> {
     );
     let mut agent = Agent::new(mib, &args.community, !args.no_v3)?;
     let mut batch = Batch::new();
+    let mut pace = args.max_rate.map(Pace::new);
     let mut events = vec![EpollEvent::empty(); 256];
     loop {
         let n = match epoll.wait(&mut events, EpollTimeout::NONE) {
@@ -79,10 +81,51 @@ pub(crate) fn serve(args: &ResponderArgs) -> Result<(), String> {
         for event in &events[..n] {
             let socket = &sockets[event.data() as usize];
             for _ in 0..ROUNDS {
-                if batch.serve(socket, &mut agent) < MMSG {
+                let n = batch.serve(socket, &mut agent);
+                if let Some(pace) = &mut pace {
+                    pace.answered(n);
+                }
+                if n < MMSG {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// A cap on the answer rate (`--max-rate`): after each batch, waits until
+/// the batch's answers are due at that rate. Credit for time spent idle is
+/// kept for at most [`Pace::SLACK`], so that a burst after a pause is not
+/// answered faster than the rate.
+struct Pace {
+    /// Time per answer.
+    interval: Duration,
+    /// When the next answer is due.
+    next: Instant,
+}
+
+impl Pace {
+    const SLACK: Duration = Duration::from_millis(1);
+
+    fn new(per_second: u32) -> Pace {
+        Pace {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next: Instant::now(),
+        }
+    }
+
+    /// `n` requests were just answered: waits until the next is due.
+    fn answered(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let now = Instant::now();
+        self.next = self.next.max(now.checked_sub(Self::SLACK).unwrap_or(now));
+        self.next += self.interval * u32::try_from(n).unwrap_or(u32::MAX);
+        // A spin, not a sleep: the wait is microseconds, and a sleep's
+        // wake-up would set the pace instead.
+        while Instant::now() < self.next {
+            std::hint::spin_loop();
         }
     }
 }
@@ -227,7 +270,7 @@ struct V3Agent {
     auth: AuthKey,
     privacy: PrivKey,
     salts: SaltCounter,
-    start: std::time::Instant,
+    start: Instant,
     unknown_engine_ids: u32,
     /// The decrypted scopedPDU of a request, reused.
     plain: BytesMut,
@@ -260,7 +303,7 @@ impl Agent {
                 auth,
                 privacy,
                 salts: SaltCounter::new(),
-                start: std::time::Instant::now(),
+                start: Instant::now(),
                 unknown_engine_ids: 0,
                 plain: BytesMut::new(),
             })
@@ -747,5 +790,19 @@ mod tests {
                 Value::OctetString(_)
             ));
         }
+    }
+
+    /// The cap holds: answers are not let out faster than the rate, apart
+    /// from the slack (a lower bound on the time waited: the spin may take
+    /// longer on a busy machine, never shorter).
+    #[test]
+    fn the_pace_waits_for_the_rate() {
+        let mut pace = Pace::new(1_000);
+        let start = Instant::now();
+        for _ in 0..4 {
+            pace.answered(5);
+        }
+        pace.answered(0);
+        assert!(start.elapsed() >= Duration::from_millis(20) - Pace::SLACK);
     }
 }

@@ -30,8 +30,14 @@ impl Workload {
             Workload::Get(a) if a.targets > 1 => {
                 format!("get {} targets c={}", a.targets, a.concurrency)
             }
-            Workload::Get(a) if a.v3 => format!("get v3 authPriv c={}", a.concurrency),
-            Workload::Get(a) => format!("get c={}", a.concurrency),
+            Workload::Get(a) => {
+                let tag = a.tag.as_ref().map(|t| format!(" {t}")).unwrap_or_default();
+                if a.v3 {
+                    format!("get v3 authPriv c={}{tag}", a.concurrency)
+                } else {
+                    format!("get c={}{tag}", a.concurrency)
+                }
+            }
             Workload::Walk(a) => format!(
                 "walk {} rows mr={} c={}",
                 a.rows, a.max_repetitions, a.concurrency
