@@ -4,9 +4,9 @@
 //! reading just the header; the dispatcher's per-datagram receive path
 //! (find the request, check, decode, complete) without a socket; SNMPv3
 //! authPriv (HMAC-SHA-256 + AES-128) sign+encrypt and verify+decrypt of one
-//! message; password-to-key; and the parts every request has because
-//! DESIGN.md fixes them (a `dashmap` entry, a oneshot channel, a tokio
-//! timer), each alone, with 256 others in flight.
+//! message; password-to-key; and the parts every request has (its entry in
+//! the request table, which is its oneshot channel too, and a tokio timer),
+//! each alone, with 256 others in flight.
 //!
 //! `cargo bench --bench codec`
 
@@ -264,58 +264,35 @@ fn usm(c: &mut Criterion) {
     group.finish();
 }
 
-/// The parts of a request that DESIGN.md fixes, each alone with 256 others
-/// in flight: what a GET costs at the least beyond its I/O and codec (see
-/// README, Benchmarks). The task wake-up that a oneshot's send makes is
-/// not here: it needs a scheduler round trip, which the load harness
-/// measures.
-fn design_parts(c: &mut Criterion) {
+/// The parts every request has, each alone with 256 others in flight:
+/// what a GET costs at the least beyond its I/O and codec (see README,
+/// Benchmarks). Its entry in the request table (which is its oneshot
+/// channel too: the reply waits there), and its tokio timer. The task
+/// wake-up a reply makes is not here: it needs a scheduler round trip,
+/// which the load harness measures.
+fn request_parts(c: &mut Criterion) {
     use std::future::Future;
-    use std::hash::{BuildHasherDefault, Hasher};
     use std::pin::pin;
     use std::task::{Context, Waker};
     use std::time::Duration;
 
-    /// As the engine's: one multiplication per id.
-    #[derive(Default)]
-    struct IdHasher(u64);
-    impl Hasher for IdHasher {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, _: &[u8]) {
-            unreachable!("i32 keys")
-        }
-        fn write_i32(&mut self, id: i32) {
-            self.0 = u64::from(id as u32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    /// The size of the engine's table entry and of its reply.
-    type Entry = [u64; 12];
-    type Reply = [u64; 6];
-
     let mut group = c.benchmark_group("per-request parts");
-    let map = dashmap::DashMap::<i32, Entry, BuildHasherDefault<IdHasher>>::default();
-    for id in 0..256 {
-        map.insert(id, [0; 12]);
-    }
-    let mut next = 256;
-    group.bench_function("dashmap: insert + remove_if", |b| {
-        b.iter(|| {
-            next += 1;
-            map.insert(black_box(next), [next as u64; 12]);
-            map.remove_if(&black_box(next), |_, e| e[0] == next as u64)
-        })
-    });
-
+    let agent: SocketAddr = "192.0.2.1:161".parse().expect("literal address");
+    let table = RequestTable::new(1 << 20);
+    let community = Bytes::from_static(b"public");
     let _in_flight: Vec<_> = (0..256)
-        .map(|_| tokio::sync::oneshot::channel::<Reply>())
+        .map(|_| {
+            table
+                .insert(agent, Version::V2c, community.clone(), false)
+                .expect("room")
+        })
         .collect();
-    group.bench_function("oneshot: channel + send + receive", |b| {
+    group.bench_function("request table: insert + poll reply + remove", |b| {
         b.iter(|| {
-            let (tx, mut rx) = tokio::sync::oneshot::channel::<Reply>();
-            let _ = tx.send(black_box([1; 6]));
-            rx.try_recv()
+            let mut request = table
+                .insert(agent, Version::V2c, black_box(community.clone()), false)
+                .expect("room");
+            black_box(request.try_reply().is_none())
         })
     });
 
@@ -340,5 +317,5 @@ fn design_parts(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, receive_path, usm, design_parts);
+criterion_group!(benches, bench, receive_path, usm, request_parts);
 criterion_main!(benches);

@@ -504,16 +504,30 @@ impl RequestPdu<'_> {
     /// [`Message::to_vec`] of [`RequestPdu::to_pdu`], without building
     /// either.
     pub fn encode_message(&self, version: Version, community: &[u8], request_id: i32) -> Vec<u8> {
+        let mut buf = Vec::new();
+        self.encode_message_into(version, community, request_id, &mut buf);
+        buf
+    }
+
+    /// [`RequestPdu::encode_message`] into `buf`, replacing what it held:
+    /// a buffer used again for every message costs no allocation.
+    pub fn encode_message_into(
+        &self,
+        version: Version,
+        community: &[u8],
+        request_id: i32,
+        buf: &mut Vec<u8>,
+    ) {
         let lens = request_lens(self, request_id);
         let content =
             tlv_len(int_len(version.wire().into())) + tlv_len(community.len()) + tlv_len(lens.0);
-        let mut buf = Vec::with_capacity(tlv_len(content));
-        put_header(&mut buf, TAG_SEQUENCE, content);
-        put_int(&mut buf, TAG_INTEGER, version.wire().into());
-        put_header(&mut buf, TAG_OCTET_STRING, community.len());
+        buf.clear();
+        buf.reserve_exact(tlv_len(content));
+        put_header(buf, TAG_SEQUENCE, content);
+        put_int(buf, TAG_INTEGER, version.wire().into());
+        put_header(buf, TAG_OCTET_STRING, community.len());
         buf.put_slice(community);
-        write_request(&mut buf, self, request_id, lens);
-        buf
+        write_request(buf, self, request_id, lens);
     }
 }
 

@@ -6,21 +6,19 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::poll_fn;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex as StdMutex, PoisonError};
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use dashmap::DashMap;
 use futures::TryFutureExt;
 use futures::task::AtomicWaker;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
 use tracing::{debug, trace};
 
@@ -28,10 +26,14 @@ use snmux_transport::{Outgoing, RecvBatch, Transport};
 use snmux_usm::{AuthKey, PrivKey, SaltCounter};
 
 use crate::v3::RequestV3;
+
+mod slots;
+
 use crate::{
     DecodeError, DecodeErrorKind, FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE, HeaderV3, MessageHeader,
     Pdu, PduType, RequestPdu, SECURITY_MODEL_USM, ScopedPdu, Version,
 };
+use slots::Slots;
 
 /// The largest datagram the receive task reads (the UDP maximum).
 const RECV_BUFFER: usize = 65535;
@@ -191,7 +193,8 @@ pub enum Routed {
 }
 
 struct Entry {
-    tx: oneshot::Sender<Result<Reply, Error>>,
+    /// The task of the request's future, to wake with its reply.
+    waker: Option<Waker>,
     target: SocketAddr,
     expect: Expect,
     any_source: bool,
@@ -211,10 +214,9 @@ impl Entry {
     }
 }
 
-/// What the receive path hands a request. Every request in flight
-/// allocates the channel that carries it, sized for the largest reply: a
-/// community response is its PDU alone, and the rarer SNMPv3 one, with its
-/// engine fields, is boxed.
+/// What the receive path hands a request. Every request's cell in the
+/// table holds room for it: a community response is its PDU alone, and the
+/// rarer SNMPv3 one, with its engine fields, is boxed.
 enum Reply {
     Pdu(Pdu),
     V3(Box<ResponseV3>),
@@ -243,10 +245,17 @@ impl Reply {
     }
 }
 
-/// A slot of the request table: a request, or another id of one (an SNMPv3
-/// retransmission's msgID, RFC 3412 §7.1 step 9).
+/// A cell of the request table: a request, waiting or completed, or
+/// another id of one (an SNMPv3 retransmission's msgID, RFC 3412 §7.1
+/// step 9). This is the request's oneshot channel too: the receive path
+/// puts the reply where the request's future takes it from, and wakes it.
+/// Only the request removes its cells (when it takes its reply, ends or is
+/// dropped): an id is never reused while its request still holds it.
 enum Slot {
+    /// Waiting for its reply.
     Request(Entry),
+    /// Completed: the reply, until the request takes it.
+    Done(Result<Reply, Error>),
     Alias(i32),
 }
 
@@ -408,7 +417,7 @@ pub struct RequestTable {
 impl fmt::Debug for RequestTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestTable")
-            .field("len", &self.table.map.len())
+            .field("len", &self.table.len())
             .finish_non_exhaustive()
     }
 }
@@ -436,14 +445,13 @@ impl RequestTable {
         community: Bytes,
         dangerous_accept_any_source: bool,
     ) -> Result<PendingRequest, Error> {
-        let (tx, rx) = oneshot::channel();
         let guard = self.table.insert(Entry {
-            tx,
+            waker: None,
             target,
             expect: Expect::Community { version, community },
             any_source: dangerous_accept_any_source,
         })?;
-        Ok(PendingRequest { guard, rx })
+        Ok(PendingRequest { guard })
     }
 
     /// A router for the datagrams that answer the requests of this table.
@@ -465,12 +473,12 @@ impl RequestTable {
 
     /// The number of entries.
     pub fn len(&self) -> usize {
-        self.table.map.len()
+        self.table.len()
     }
 
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
-        self.table.map.is_empty()
+        self.table.len() == 0
     }
 }
 
@@ -479,7 +487,6 @@ impl RequestTable {
 #[must_use = "dropping a PendingRequest removes its request from the table"]
 pub struct PendingRequest {
     guard: Guard,
-    rx: oneshot::Receiver<Result<Reply, Error>>,
 }
 
 impl fmt::Debug for PendingRequest {
@@ -500,11 +507,12 @@ impl PendingRequest {
     /// request's error ([`Error::Decode`] for malformed varbinds). `None`
     /// while it waits (and after the reply was taken).
     pub fn try_reply(&mut self) -> Option<Result<Pdu, Error>> {
-        match self.rx.try_recv() {
-            Ok(reply) => Some(reply.map(Reply::into_pdu)),
-            Err(oneshot::error::TryRecvError::Empty) => None,
-            Err(oneshot::error::TryRecvError::Closed) => Some(Err(Error::Closed)),
+        if self.guard.taken {
+            return None;
         }
+        let reply = self.guard.table.take_reply(self.guard.id, None)?;
+        self.guard.taken = true;
+        Some(reply.map(Reply::into_pdu))
     }
 }
 
@@ -543,8 +551,12 @@ impl Router {
 /// The plain part of a dispatcher: the table of requests and what the
 /// receive path does with it.
 struct Table {
-    map: DashMap<i32, Slot, IdHash>,
-    next_id: AtomicU32,
+    /// Taken for a few dozen instructions at a time, never across an
+    /// await: by a request to insert itself and to take its reply, and by
+    /// the receive path to check a response and complete its request.
+    slots: StdMutex<Slots<Slot>>,
+    /// Requests in the table (aliases aside). Changed under the lock of
+    /// `slots` only; read without it.
     in_flight: AtomicUsize,
     max_in_flight: usize,
     counters: Counters,
@@ -656,7 +668,7 @@ impl Dispatcher {
 
     /// The number of entries in the request table.
     pub fn table_len(&self) -> usize {
-        self.shared.table.map.len()
+        self.shared.table.len()
     }
 
     /// The local address of the transport.
@@ -723,7 +735,7 @@ impl Dispatcher {
         };
         // Retransmissions have the same id: the same bytes.
         let encode = move |id, buf: &mut Vec<u8>| {
-            *buf = pdu.encode_message(version, &community, id);
+            pdu.encode_message_into(version, &community, id, buf);
             Ok(())
         };
         self.exchange(target, expect, options, encode)
@@ -946,12 +958,9 @@ enum ExchangeState {
 struct Waiting {
     /// Removes the entry (and its aliases) when the exchange ends.
     guard: Guard,
-    rx: oneshot::Receiver<Result<Reply, Error>>,
     deadline: Instant,
     next_send: Instant,
     retransmissions: u32,
-    /// The size of the first datagram: a retransmission's buffer.
-    size: u32,
     /// SNMPv3 retransmissions are new messages (RFC 3412 §7.1 step 9): a
     /// fresh msgID, a fresh HMAC. Community ones repeat the bytes.
     fresh_ids: bool,
@@ -969,6 +978,7 @@ where
         mut expect: Expect,
         options: &RequestOptions,
         encode: &mut E,
+        waker: &Waker,
     ) -> Result<(Waiting, Instant), Error> {
         let fresh_ids = matches!(expect, Expect::Usm(_));
         // One clock read: the request's start, and the time an SNMPv3
@@ -977,41 +987,63 @@ where
         if let Expect::Usm(u) = &mut expect {
             u.sent = Some(start);
         }
-        let (tx, rx) = oneshot::channel();
         let guard = shared.table.insert(Entry {
-            tx,
+            waker: Some(waker.clone()),
             target,
             expect,
             any_source: options.dangerous_accept_any_source,
         })?;
-        let mut buf = Vec::new();
-        encode.encode(guard.id, &mut buf)?;
-        if buf.len() > shared.max_message_size {
-            return Err(Error::MessageTooLarge {
-                size: buf.len(),
-                max: shared.max_message_size,
-            });
-        }
         // The datagram goes to the socket or the outbox, not kept: a
         // retransmission encodes it again (a pending request holds no
         // copy).
-        // At most `max_message_size`, well below 4 GiB.
-        let size = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-        trace!(%target, id = guard.id, "send");
+        with_scratch(|buf| {
+            encode.encode(guard.id, buf)?;
+            if buf.len() > shared.max_message_size {
+                return Err(Error::MessageTooLarge {
+                    size: buf.len(),
+                    max: shared.max_message_size,
+                });
+            }
+            trace!(%target, id = guard.id, "send");
+            shared.send(guard.id, buf, target, true)?;
+            Ok(())
+        })?;
         let deadline = start + options.timeout;
-        shared.send(guard.id, &buf, target, true)?;
         let next_send = start + refresh(options);
         let waiting = Waiting {
             guard,
-            rx,
             deadline,
             next_send,
             retransmissions: 0,
-            size,
             fresh_ids,
         };
         Ok((waiting, next_send.min(deadline)))
     }
+}
+
+/// Decrements a counter changed only under a lock: a plain load and
+/// store, not a read-modify-write.
+fn decrement_locked(counter: &AtomicUsize) {
+    counter.store(counter.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
+}
+
+/// Runs `f` with this thread's buffer for encoding messages, emptied: a
+/// request's datagram is written, sent or queued (copied), and forgotten,
+/// so the buffer's memory serves every request the thread sends.
+fn with_scratch<T>(f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
+    thread_local! {
+        static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    // Taken out while in use: a nested use (not reached) or one while the
+    // thread ends gets a buffer of its own.
+    let mut buf = SCRATCH.try_with(std::cell::Cell::take).unwrap_or_default();
+    buf.clear();
+    let out = f(&mut buf);
+    // A rare large message does not keep its memory.
+    if buf.capacity() <= 64 * 1024 {
+        let _ = SCRATCH.try_with(|scratch| scratch.set(buf));
+    }
+    out
 }
 
 /// The refresh period, at least 1 ms.
@@ -1031,11 +1063,21 @@ where
         let target = *this.target;
         // Done unless it stays pending: an error or the output ends it, and
         // dropping the state's guard removes the entry.
+        // The entry of a request just sent holds this waker already, and
+        // no reply yet.
+        let mut check_reply = true;
         let mut w = match std::mem::replace(this.state, ExchangeState::Done) {
             ExchangeState::Start(expect) => {
-                let (waiting, wake) =
-                    Self::start(shared, target, expect, this.options, this.encode)?;
+                let (waiting, wake) = Self::start(
+                    shared,
+                    target,
+                    expect,
+                    this.options,
+                    this.encode,
+                    cx.waker(),
+                )?;
                 this.sleep.set(Some(tokio::time::sleep_until(wake)));
+                check_reply = false;
                 waiting
             }
             ExchangeState::Waiting(w) => w,
@@ -1046,10 +1088,13 @@ where
         };
         // As a biased `select!` over the reply and the timer.
         let output = loop {
-            if let Poll::Ready(reply) = Pin::new(&mut w.rx).poll(cx) {
-                w.guard.taken = true;
-                break reply.unwrap_or(Err(Error::Closed));
+            if check_reply {
+                if let Some(reply) = shared.table.take_reply(w.guard.id, Some(cx.waker())) {
+                    w.guard.taken = true;
+                    break reply;
+                }
             }
+            check_reply = true;
             if sleep.as_mut().poll(cx).is_pending() {
                 *this.state = ExchangeState::Waiting(w);
                 return Poll::Pending;
@@ -1067,21 +1112,31 @@ where
             // While the socket is not writable, what is queued waits;
             // another copy would only queue behind it.
             if now >= w.next_send && !shared.stalled.load(Ordering::Relaxed) {
-                let mut id = w.guard.id;
-                if w.fresh_ids {
-                    id = shared.table.alias(w.guard.id);
-                    w.guard.aliases.push(id);
-                }
+                let id = if w.fresh_ids {
+                    // `None` only with 2^29 entries in the table.
+                    let alias = shared.table.alias(w.guard.id);
+                    w.guard.aliases.extend(alias);
+                    alias
+                } else {
+                    Some(w.guard.id)
+                };
                 // The same bytes for a community request (same request-id),
                 // a new message for SNMPv3.
-                let mut buf = Vec::with_capacity(w.size as usize);
-                if let Err(e) = this.encode.encode(id, &mut buf) {
+                let encoded = with_scratch(|buf| {
+                    let Some(id) = id else {
+                        debug!(%target, id = w.guard.id, "no id for a retransmission");
+                        return Ok(());
+                    };
+                    this.encode.encode(id, buf)?;
+                    // A failed retransmission is not fatal: the next one,
+                    // or the timeout, decides.
+                    if let Err(e) = shared.send(id, buf, target, false) {
+                        debug!(%target, id = w.guard.id, error = %e, "retransmission failed");
+                    }
+                    Ok(())
+                });
+                if let Err(e) = encoded {
                     break Err(e);
-                }
-                // A failed retransmission is not fatal: the next one, or
-                // the timeout, decides.
-                if let Err(e) = shared.send(id, &buf, target, false) {
-                    debug!(%target, id = w.guard.id, error = %e, "retransmission failed");
                 }
                 w.retransmissions += 1;
                 inc(&shared.table.counters.retransmitted);
@@ -1141,13 +1196,22 @@ impl Shared {
 impl Table {
     fn new(max_in_flight: usize) -> Self {
         Self {
-            map: DashMap::with_hasher(IdHash::default()),
-            next_id: AtomicU32::new(rand::random::<u32>()),
+            slots: StdMutex::new(Slots::new(rand::random::<u32>())),
             in_flight: AtomicUsize::new(0),
             max_in_flight,
             counters: Counters::default(),
             closed: AtomicBool::new(false),
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slots<Slot>> {
+        // Nothing panics while holding it; a poisoned table is still whole.
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Entries: requests, and the aliases of SNMPv3 retransmissions.
+    fn len(&self) -> usize {
+        self.lock().len()
     }
 
     fn stats(&self) -> Stats {
@@ -1170,54 +1234,65 @@ impl Table {
         }
     }
 
+    /// Inserts `entry` under a fresh id: request-ids in 1..=2^31-1, one
+    /// after another from a random start (RFC 3416 allows negative ids, but
+    /// agents mishandle them).
     fn insert(self: &Arc<Self>, entry: Entry) -> Result<Guard, Error> {
-        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.max_in_flight {
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            return Err(Error::Busy {
-                max: self.max_in_flight,
-            });
-        }
-        let id = loop {
-            // request-ids in 1..=2^31-1: positive, never 0 (RFC 3416 allows
-            // negative ids, but agents mishandle them).
-            let id = (self.next_id.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff) as i32;
-            if id == 0 {
-                continue;
-            }
-            match self.map.entry(id) {
-                dashmap::Entry::Vacant(v) => {
-                    v.insert(Slot::Request(entry));
-                    break id;
-                }
-                // A live id after a wrap-around: take the next one.
-                dashmap::Entry::Occupied(_) => {}
-            }
+        let busy = Error::Busy {
+            max: self.max_in_flight,
         };
-        let guard = Guard {
+        let id = {
+            let mut slots = self.lock();
+            // Checked under the lock `close` takes after setting the flag:
+            // either `close` fails this entry, or this sees the flag.
+            if self.closed.load(Ordering::SeqCst) {
+                return Err(Error::Closed);
+            }
+            let in_flight = self.in_flight.load(Ordering::Relaxed);
+            if in_flight >= self.max_in_flight {
+                return Err(busy);
+            }
+            let id = slots.insert(Slot::Request(entry)).ok_or(busy)?;
+            self.in_flight.store(in_flight + 1, Ordering::Relaxed);
+            id
+        };
+        Ok(Guard {
             table: self.clone(),
             id,
             aliases: Vec::new(),
             taken: false,
-        };
-        // Checked after the insert: either the receive task's drain sees the
-        // entry, or this load sees the flag.
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed);
-        }
-        Ok(guard)
+        })
     }
 
-    /// A fresh id that routes to the request `primary`.
-    fn alias(&self, primary: i32) -> i32 {
-        loop {
-            let id = (self.next_id.fetch_add(1, Ordering::Relaxed) & 0x7fff_ffff) as i32;
-            if id == 0 {
-                continue;
+    /// A fresh id that routes to the request `primary`; `None` if the table
+    /// cannot grow.
+    fn alias(&self, primary: i32) -> Option<i32> {
+        self.lock().insert(Slot::Alias(primary))
+    }
+
+    /// The reply of request `id` if it has come: then its entry is removed.
+    /// Otherwise `waker` (if any) is the one its reply wakes.
+    fn take_reply(&self, id: i32, waker: Option<&Waker>) -> Option<Result<Reply, Error>> {
+        let mut slots = self.lock();
+        match slots.get_mut(id) {
+            Some(Slot::Request(entry)) => {
+                if let Some(waker) = waker {
+                    match &mut entry.waker {
+                        Some(w) if w.will_wake(waker) => {}
+                        w => *w = Some(waker.clone()),
+                    }
+                }
+                None
             }
-            if let dashmap::Entry::Vacant(v) = self.map.entry(id) {
-                v.insert(Slot::Alias(primary));
-                return id;
-            }
+            Some(Slot::Done(_)) => match slots.remove(id) {
+                Some(Slot::Done(reply)) => {
+                    decrement_locked(&self.in_flight);
+                    Some(reply)
+                }
+                _ => unreachable!("the entry was just found"),
+            },
+            // Only the request removes its entry: not reached.
+            Some(Slot::Alias(_)) | None => Some(Err(Error::Closed)),
         }
     }
 
@@ -1231,15 +1306,15 @@ impl Table {
         from: SocketAddr,
         recent: &RecentIds,
     ) -> Result<(i32, UsmExpect), Routed> {
-        // Each guard ends with its statement: no shard lock is held while
-        // another is taken.
-        let primary = match self.map.get(&id).as_deref() {
+        let slots = self.lock();
+        let primary = match slots.get(id) {
             Some(Slot::Request(e)) => return e.usm_expect(from).map(|u| (id, u)),
+            Some(Slot::Done(_)) => return Err(Routed::Duplicate),
             Some(Slot::Alias(primary)) => *primary,
             None if recent.contains(id) => return Err(Routed::Duplicate),
             None => return Err(Routed::UnknownId),
         };
-        match self.map.get(&primary).as_deref() {
+        match slots.get(primary) {
             Some(Slot::Request(e)) => e.usm_expect(from).map(|u| (primary, u)),
             _ => Err(Routed::Duplicate),
         }
@@ -1263,35 +1338,9 @@ impl Table {
             Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
         };
         let id = header.request_id;
-        // Everything a community response is checked against is in its
-        // header: the entry is checked and taken in one lookup.
-        let mut verdict = Routed::UnknownId;
-        let taken = self.map.remove_if(&id, |_, slot| {
-            verdict = match slot {
-                // Community requests are retransmitted with the same id.
-                Slot::Alias(_) => Routed::Mismatch,
-                Slot::Request(e) if !e.any_source && e.target != from => Routed::WrongSource,
-                Slot::Request(e) => match &e.expect {
-                    Expect::Community { version, community }
-                        if *version == header.version
-                            && community.as_ref() == header.community
-                            && header.pdu_type == PduType::Response =>
-                    {
-                        Routed::Completed(id)
-                    }
-                    _ => Routed::Mismatch,
-                },
-            };
-            verdict == Routed::Completed(id)
-        });
-        let Some((_, Slot::Request(entry))) = taken else {
-            if verdict == Routed::UnknownId && recent.contains(id) {
-                verdict = Routed::Duplicate;
-            }
-            return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
-        };
         // The agent's answer: if its varbinds are malformed, that is the
-        // request's error, not a reason to wait for the timeout.
+        // request's error, not a reason to wait for the timeout. Decoded
+        // before the table is locked, and dropped if the checks fail.
         let result = header
             .varbinds(datagram)
             .map(|varbinds| {
@@ -1304,7 +1353,39 @@ impl Table {
                 })
             })
             .map_err(Error::Decode);
-        self.finish(from, id, entry, result, recent)
+        // Everything a community response is checked against is in its
+        // header: the entry is checked and completed in one lookup.
+        let mut slots = self.lock();
+        let verdict = match slots.get(id) {
+            None if recent.contains(id) => Routed::Duplicate,
+            None => Routed::UnknownId,
+            Some(Slot::Done(_)) => Routed::Duplicate,
+            // Community requests are retransmitted with the same id.
+            Some(Slot::Alias(_)) => Routed::Mismatch,
+            Some(Slot::Request(e)) if !e.any_source && e.target != from => Routed::WrongSource,
+            Some(Slot::Request(e)) => match &e.expect {
+                Expect::Community { version, community }
+                    if *version == header.version
+                        && community.as_ref() == header.community
+                        && header.pdu_type == PduType::Response =>
+                {
+                    Routed::Completed(id)
+                }
+                _ => Routed::Mismatch,
+            },
+        };
+        if verdict != Routed::Completed(id) {
+            drop(slots);
+            return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
+        }
+        let entry = slots
+            .get_mut(id)
+            .map(|s| std::mem::replace(s, Slot::Done(result)));
+        drop(slots);
+        match entry {
+            Some(Slot::Request(entry)) => self.finish(from, id, entry, recent),
+            _ => unreachable!("the entry was just checked"),
+        }
     }
 
     /// An SNMPv3 message (RFC 3412 §7.2, RFC 3414 §3.2): found by msgID,
@@ -1439,6 +1520,7 @@ impl Table {
         verdict
     }
 
+    /// Completes request `id` with `result` if it still waits.
     fn complete(
         &self,
         from: SocketAddr,
@@ -1446,59 +1528,72 @@ impl Table {
         result: Result<Reply, Error>,
         recent: &mut RecentIds,
     ) -> Routed {
-        let Some(entry) = self.take_request(id) else {
+        let mut slots = self.lock();
+        match slots.get_mut(id) {
+            Some(slot @ Slot::Request(_)) => {
+                let Slot::Request(entry) = std::mem::replace(slot, Slot::Done(result)) else {
+                    unreachable!("matched as a request");
+                };
+                drop(slots);
+                self.finish(from, id, entry, recent)
+            }
+            // Completed by a reply to another of its messages meanwhile.
+            Some(_) => {
+                drop(slots);
+                inc(&self.counters.dropped_duplicate);
+                Routed::Duplicate
+            }
             // Cancelled between the check and now.
-            inc(&self.counters.dropped_unknown_id);
-            return Routed::UnknownId;
-        };
-        self.finish(from, id, entry, result, recent)
-    }
-
-    /// Removes the request `id` (not an alias) from the table.
-    fn take_request(&self, id: i32) -> Option<Entry> {
-        match self
-            .map
-            .remove_if(&id, |_, s| matches!(s, Slot::Request(_)))
-        {
-            Some((_, Slot::Request(entry))) => Some(entry),
-            _ => None,
+            None => {
+                drop(slots);
+                inc(&self.counters.dropped_unknown_id);
+                Routed::UnknownId
+            }
         }
     }
 
-    /// Completes the request `id`, taken from the table, with `result`.
-    fn finish(
-        &self,
-        from: SocketAddr,
-        id: i32,
-        entry: Entry,
-        result: Result<Reply, Error>,
-        recent: &mut RecentIds,
-    ) -> Routed {
+    /// Counts request `id` completed, its reply stored in the table, and
+    /// wakes it. `entry` is what it waited with.
+    fn finish(&self, from: SocketAddr, id: i32, entry: Entry, recent: &mut RecentIds) -> Routed {
         recent.insert(id);
         inc(&self.counters.completed);
-        match &result {
-            Ok(_) => trace!(%from, id, "response"),
-            Err(e) => debug!(%from, id, error = %e, "response is the request's error"),
+        trace!(%from, id, "response");
+        if let Some(waker) = entry.waker {
+            waker.wake();
         }
-        // The receiver may have been dropped this instant; nothing to do then.
-        let _ = entry.tx.send(result);
         Routed::Completed(id)
     }
 
     /// Fails the request `id` with `error` (a queued first transmission
     /// that could not be sent).
     fn fail(&self, id: i32, error: Error) {
-        if let Some(entry) = self.take_request(id) {
+        let mut slots = self.lock();
+        if let Some(slot @ Slot::Request(_)) = slots.get_mut(id) {
             debug!(id, %error, "send failed");
-            let _ = entry.tx.send(Err(error));
+            let Slot::Request(entry) = std::mem::replace(slot, Slot::Done(Err(error))) else {
+                unreachable!("matched as a request");
+            };
+            drop(slots);
+            if let Some(waker) = entry.waker {
+                waker.wake();
+            }
         }
     }
 
     /// Marks the dispatcher closed and fails every request in flight.
     fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        // Dropping the senders wakes every waiting request with `Closed`.
-        self.map.clear();
+        let mut wakers = Vec::new();
+        {
+            let mut slots = self.lock();
+            for slot in slots.values_mut() {
+                if let Slot::Request(entry) = slot {
+                    wakers.extend(entry.waker.take());
+                    *slot = Slot::Done(Err(Error::Closed));
+                }
+            }
+        }
+        wakers.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -1562,52 +1657,22 @@ struct Guard {
     id: i32,
     /// Further ids of the request (SNMPv3 retransmissions).
     aliases: Vec<i32>,
-    /// Whether the entry of `id` is gone already: whatever completes a
-    /// request's channel (a response, a failed send, the engine closing)
-    /// takes its entry out first. Then there is nothing to remove, and
-    /// after a wrap-around of the ids the entry under `id` may be another
-    /// request's.
+    /// Whether the entry of `id` is gone already: the request took its
+    /// reply.
     taken: bool,
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        if !self.taken {
-            self.table.map.remove(&self.id);
+        if !self.taken || !self.aliases.is_empty() {
+            let mut slots = self.table.lock();
+            if !self.taken && slots.remove(self.id).is_some() {
+                decrement_locked(&self.table.in_flight);
+            }
+            for alias in &self.aliases {
+                slots.remove(*alias);
+            }
         }
-        for alias in &self.aliases {
-            self.table.map.remove(alias);
-        }
-        self.table.in_flight.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// The hash of the request table's keys: Fibonacci hashing of the id (one
-/// multiplication) instead of SipHash. The table holds only ids this side
-/// chose (consecutive from a random start), so no peer can choose keys that
-/// collide; a peer's id is only ever looked up.
-type IdHash = BuildHasherDefault<IdHasher>;
-
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Not used by i32 keys; a plain fold, for completeness.
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_i32(&mut self, id: i32) {
-        // The golden-ratio multiplier spreads consecutive ids over the high
-        // bits (which pick the shard and the control byte) and keeps them
-        // apart in the low bits (which pick the bucket).
-        self.0 = u64::from(id as u32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
