@@ -504,13 +504,26 @@ impl RequestPdu<'_> {
     /// [`Message::to_vec`] of [`RequestPdu::to_pdu`], without building
     /// either.
     pub fn encode_message(&self, version: Version, community: &[u8], request_id: i32) -> Vec<u8> {
-        let mut buf = Vec::new();
-        self.encode_message_into(version, community, request_id, &mut buf);
+        let lens = request_lens(self, request_id);
+        let content =
+            tlv_len(int_len(version.wire().into())) + tlv_len(community.len()) + tlv_len(lens.0);
+        let mut buf = Vec::with_capacity(tlv_len(content));
+        put_header(&mut buf, TAG_SEQUENCE, content);
+        put_int(&mut buf, TAG_INTEGER, version.wire().into());
+        put_header(&mut buf, TAG_OCTET_STRING, community.len());
+        buf.put_slice(community);
+        write_request(&mut buf, self, request_id, lens);
         buf
     }
 
     /// [`RequestPdu::encode_message`] into `buf`, replacing what it held:
-    /// a buffer used again for every message costs no allocation.
+    /// a buffer used again for every message costs no allocation. The
+    /// same bytes; `buf` may keep more capacity than they need.
+    ///
+    /// A request of NULL varbinds (GET, GETNEXT, GETBULK) is written from
+    /// its end towards its start, so that each length is known when its
+    /// header is written: every OID is encoded once, and no length is
+    /// computed ahead.
     pub fn encode_message_into(
         &self,
         version: Version,
@@ -518,16 +531,120 @@ impl RequestPdu<'_> {
         request_id: i32,
         buf: &mut Vec<u8>,
     ) {
-        let lens = request_lens(self, request_id);
-        let content =
-            tlv_len(int_len(version.wire().into())) + tlv_len(community.len()) + tlv_len(lens.0);
+        let RequestVarBinds::Null(oids) = self.varbinds else {
+            *buf = self.encode_message(version, community, request_id);
+            return;
+        };
+        // Headers of at most 6 bytes (lengths below 2^32), INTEGERs of at
+        // most 6 (i32s), sub-identifiers of at most 5.
+        let bound = 6 + 6 + 6 + community.len() + 6 + 3 * 6 + 6
+            + oids.iter().map(|o| 14 + 5 * o.len()).sum::<usize>();
         buf.clear();
-        buf.reserve_exact(tlv_len(content));
-        put_header(buf, TAG_SEQUENCE, content);
-        put_int(buf, TAG_INTEGER, version.wire().into());
-        put_header(buf, TAG_OCTET_STRING, community.len());
-        buf.put_slice(community);
-        write_request(buf, self, request_id, lens);
+        buf.resize(bound, 0);
+        let mut w = Backward {
+            buf: &mut buf[..],
+            at: bound,
+        };
+        let end = w.at;
+        for oid in oids.iter().rev() {
+            let varbind_end = w.at;
+            w.slice(&[TAG_NULL, 0]);
+            let oid_end = w.at;
+            w.oid_content(oid);
+            w.header(TAG_OID, oid_end - w.at);
+            w.header(TAG_SEQUENCE, varbind_end - w.at);
+        }
+        w.header(TAG_SEQUENCE, end - w.at);
+        w.int(TAG_INTEGER, self.error_index.into());
+        w.int(TAG_INTEGER, self.error_status.into());
+        w.int(TAG_INTEGER, request_id.into());
+        w.header(self.pdu_type.tag(), end - w.at);
+        w.slice(community);
+        w.header(TAG_OCTET_STRING, community.len());
+        w.int(TAG_INTEGER, version.wire().into());
+        w.header(TAG_SEQUENCE, end - w.at);
+        let start = w.at;
+        buf.copy_within(start.., 0);
+        buf.truncate(bound - start);
+    }
+}
+
+/// Writes BER backwards, from the end of `buf` to its start: `at` is where
+/// the bytes written so far begin.
+struct Backward<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+}
+
+impl Backward<'_> {
+    #[inline]
+    fn u8(&mut self, b: u8) {
+        self.at -= 1;
+        self.buf[self.at] = b;
+    }
+
+    #[inline]
+    fn slice(&mut self, s: &[u8]) {
+        let start = self.at - s.len();
+        self.buf[start..self.at].copy_from_slice(s);
+        self.at = start;
+    }
+
+    /// A tag and the length of the contents written after it (X.690
+    /// §8.1.3: short form below 128, else the fewest bytes).
+    #[inline]
+    fn header(&mut self, tag: u8, len: usize) {
+        if len < 0x80 {
+            self.u8(len as u8);
+        } else {
+            let mut rest = len;
+            let mut n = 0u8;
+            while rest > 0 {
+                self.u8(rest as u8);
+                rest >>= 8;
+                n += 1;
+            }
+            self.u8(0x80 | n);
+        }
+        self.u8(tag);
+    }
+
+    /// A signed-minimal INTEGER (X.690 §8.3).
+    #[inline]
+    fn int(&mut self, tag: u8, v: i64) {
+        let n = int_len(v);
+        for i in 0..n {
+            self.u8((v >> (8 * i)) as u8);
+        }
+        self.u8(n as u8);
+        self.u8(tag);
+    }
+
+    /// One sub-identifier, base 128 (X.690 §8.19.2): the last 7 bits
+    /// first.
+    #[inline]
+    fn arc(&mut self, mut v: u64) {
+        self.u8((v & 0x7f) as u8);
+        v >>= 7;
+        while v > 0 {
+            self.u8(0x80 | (v & 0x7f) as u8);
+            v >>= 7;
+        }
+    }
+
+    /// The contents of an OID (X.690 §8.19): the first two arcs as one.
+    fn oid_content(&mut self, oid: &Oid) {
+        let arcs = oid.arcs();
+        match arcs {
+            [] => {}
+            [a] => self.arc(u64::from(*a) * 40),
+            [a, b, rest @ ..] => {
+                for &r in rest.iter().rev() {
+                    self.arc(u64::from(r));
+                }
+                self.arc(u64::from(*a) * 40 + u64::from(*b));
+            }
+        }
     }
 }
 
@@ -561,6 +678,50 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The backward encoding of a request of NULL varbinds gives the
+        /// bytes of the message built and encoded forwards: OIDs of any
+        /// arcs and length, long-form lengths, any ids and fields.
+        #[test]
+        fn a_request_encoded_backwards_is_the_message(
+            oids in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![0u32..3, 0u32..200, proptest::num::u32::ANY],
+                    0..=crate::MAX_OID_LEN,
+                ),
+                0..8,
+            ),
+            community in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            id in proptest::num::i32::ANY,
+            fields in (proptest::num::i32::ANY, proptest::num::i32::ANY),
+            kind in 0u8..3,
+            v1 in proptest::bool::ANY,
+        ) {
+            // The first two arcs made valid (X.690 §8.19.4).
+            let oids: Vec<Oid> = oids
+                .into_iter()
+                .map(|mut a| {
+                    if let Some(first) = a.first_mut() {
+                        *first %= 3;
+                    }
+                    if a.len() >= 2 && a[0] < 2 {
+                        a[1] %= 40;
+                    }
+                    Oid::from_slice(&a)
+                })
+                .collect();
+            let version = if v1 { Version::V1 } else { Version::V2c };
+            let mut pdu = match kind {
+                0 => RequestPdu::null(PduType::GetRequest, &oids),
+                1 => RequestPdu::null(PduType::GetNextRequest, &oids),
+                _ => RequestPdu::get_bulk(0, 0, &oids),
+            };
+            (pdu.error_status, pdu.error_index) = fields;
+            let want = Message::new(version, Bytes::from(community.clone()), pdu.to_pdu(id)).to_vec();
+            let mut got = vec![1, 2, 3];
+            pdu.encode_message_into(version, &community, id, &mut got);
+            proptest::prop_assert_eq!(got, want);
+        }
+
         /// The one-step read of short-form varbinds decodes what the
         /// element-by-element one does, and fails where and as it fails:
         /// varbinds with short and long-form headers, then one byte
@@ -716,6 +877,9 @@ mod tests {
                         let got = pdu.encode_message(version, b"public", id);
                         assert_eq!(got, want, "{version:?} {id} {pdu:?}");
                         assert_eq!(got.capacity(), got.len());
+                        let mut into = vec![0xee; 3];
+                        pdu.encode_message_into(version, b"public", id, &mut into);
+                        assert_eq!(into, want, "into: {version:?} {id} {pdu:?}");
                     }
                 }
             }
