@@ -364,6 +364,71 @@ async fn a_malformed_answer_is_the_requests_error() {
     assert!(matches!(err, Error::Decode(_)), "{err}");
 }
 
+/// The engine keeps every request's times (its retransmissions and its
+/// deadline) for it. Requests with other options than those before them,
+/// and requests that end or are dropped before their time, leave each
+/// other's times alone: each one retransmits and times out on its own
+/// schedule, to the millisecond.
+#[tokio::test(start_paused = true)]
+async fn each_request_keeps_its_own_times_whatever_the_others_do() {
+    let net = TestNet::new(17);
+    // No agent: nothing answers.
+    let silent = addr("10.0.17.1:161");
+    let engine = engine(&net);
+    let slow = engine
+        .manager(silent, Security::v2c("public"))
+        .timeout(Duration::from_secs(5))
+        .refresh(Duration::from_secs(1))
+        .build();
+    let fast = engine
+        .manager(silent, Security::v2c("public"))
+        .timeout(Duration::from_millis(350))
+        .refresh(Duration::from_millis(100))
+        .build();
+    let started = tokio::time::Instant::now();
+    let timed = |m: Manager, after: Duration| async move {
+        tokio::time::sleep(after).await;
+        let begun = tokio::time::Instant::now();
+        let err = m.get(&[instance(1)]).await.unwrap_err();
+        let Error::Timeout {
+            retransmissions, ..
+        } = err
+        else {
+            panic!("{err}");
+        };
+        (begun - started, begun.elapsed(), retransmissions)
+    };
+    // Dropped before any of their times: their entries must not wake or
+    // hold up anyone.
+    for _ in 0..3 {
+        let r = tokio::time::timeout(Duration::from_millis(50), slow.get(&[instance(1)])).await;
+        assert!(r.is_err());
+    }
+    let results = futures::future::join_all([
+        Box::pin(timed(slow.clone(), Duration::ZERO))
+            as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>,
+        // Earlier times than the slow request's, asked for later.
+        Box::pin(timed(fast.clone(), Duration::from_millis(10))),
+        Box::pin(timed(slow.clone(), Duration::from_millis(20))),
+        Box::pin(timed(fast.clone(), Duration::from_millis(2_500))),
+    ])
+    .await;
+    let ms = Duration::from_millis;
+    assert_eq!(
+        results,
+        [
+            (ms(150), ms(5_000), 4),
+            (ms(160), ms(350), 3),
+            (ms(170), ms(5_000), 4),
+            (ms(2_650), ms(350), 3),
+        ]
+    );
+    let stats = engine.stats();
+    assert_eq!(stats.timed_out, 4);
+    assert_eq!(stats.retransmitted, 14);
+    assert_eq!(engine.requests_in_table(), 0);
+}
+
 #[tokio::test(start_paused = true)]
 async fn dropping_a_request_removes_its_entry() {
     let net = TestNet::new(7);

@@ -208,6 +208,22 @@ impl<'a> Reader<'a> {
         self.pos >= self.buf.len()
     }
 
+    /// Where what is left to read lies in the whole message.
+    pub(crate) fn span(&self) -> std::ops::Range<usize> {
+        self.base + self.pos.min(self.buf.len())..self.base + self.buf.len()
+    }
+
+    /// A reader of `span` of `message`, as [`Reader::span`] gave it for
+    /// the same message; `None` if it is not within `message`.
+    pub(crate) fn of_span(message: &'a [u8], span: std::ops::Range<usize>) -> Option<Self> {
+        let base = span.start;
+        Some(Self {
+            buf: message.get(span)?,
+            base,
+            pos: 0,
+        })
+    }
+
     fn err(&self, kind: DecodeErrorKind, at: usize) -> DecodeError {
         DecodeError {
             kind,

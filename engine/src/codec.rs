@@ -179,6 +179,27 @@ impl<'a> MessageHeader<'a> {
     pub fn varbinds(&self, bytes: &Bytes) -> Result<Vec<VarBind>, DecodeError> {
         decode_varbinds(self.varbinds, bytes)
     }
+
+    /// Where the varbinds lie in the message, for [`varbinds_at`] to
+    /// decode later.
+    pub(crate) fn varbinds_span(&self) -> std::ops::Range<usize> {
+        self.varbinds.span()
+    }
+}
+
+/// The varbinds at `span` of `bytes`, a message whose
+/// [`MessageHeader::varbinds_span`] it is: as [`MessageHeader::varbinds`]
+/// decodes them, with the same errors and offsets.
+pub(crate) fn varbinds_at(
+    bytes: &Bytes,
+    span: std::ops::Range<usize>,
+) -> Result<Vec<VarBind>, DecodeError> {
+    let offset = span.start;
+    let r = Reader::of_span(bytes, span).ok_or(DecodeError {
+        kind: DecodeErrorKind::Truncated,
+        offset,
+    })?;
+    decode_varbinds(r, bytes)
 }
 
 pub(crate) fn decode_varbinds(
@@ -537,7 +558,13 @@ impl RequestPdu<'_> {
         };
         // Headers of at most 6 bytes (lengths below 2^32), INTEGERs of at
         // most 6 (i32s), sub-identifiers of at most 5.
-        let bound = 6 + 6 + 6 + community.len() + 6 + 3 * 6 + 6
+        let bound = 6
+            + 6
+            + 6
+            + community.len()
+            + 6
+            + 3 * 6
+            + 6
             + oids.iter().map(|o| 14 + 5 * o.len()).sum::<usize>();
         buf.clear();
         buf.resize(bound, 0);

@@ -28,12 +28,14 @@ use snmux_usm::{AuthKey, PrivKey, SaltCounter};
 use crate::v3::RequestV3;
 
 mod slots;
+mod timers;
 
 use crate::{
     DecodeError, DecodeErrorKind, FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE, HeaderV3, MessageHeader,
     Pdu, PduType, RequestPdu, SECURITY_MODEL_USM, ScopedPdu, Version,
 };
 use slots::Slots;
+use timers::Timers;
 
 /// The largest datagram the receive task reads (the UDP maximum).
 const RECV_BUFFER: usize = 65535;
@@ -193,8 +195,13 @@ pub enum Routed {
 }
 
 struct Entry {
-    /// The task of the request's future, to wake with its reply.
+    /// The task of the request's future, to wake with its reply or at
+    /// `wake_at`.
     waker: Option<Waker>,
+    /// When the request's future is to be woken if no reply has come: its
+    /// next retransmission or its deadline. `None`: never (a request of a
+    /// bare [`RequestTable`]).
+    wake_at: Option<Instant>,
     target: SocketAddr,
     expect: Expect,
     any_source: bool,
@@ -219,14 +226,52 @@ impl Entry {
 /// rarer SNMPv3 one, with its engine fields, is boxed.
 enum Reply {
     Pdu(Pdu),
+    /// A community response, checked by its header: its varbinds are
+    /// decoded by the request that takes it, on its own task, where the
+    /// caller frees them (allocated and freed by one thread, one after the
+    /// other, they stay in the allocator's per-thread cache).
+    Community(Undecoded),
     V3(Box<ResponseV3>),
 }
 
+/// A community Response-PDU whose varbinds are still bytes.
+struct Undecoded {
+    datagram: Bytes,
+    pdu_type: PduType,
+    request_id: i32,
+    error_status: i32,
+    error_index: i32,
+    /// Where the varbinds lie in `datagram`.
+    varbinds: std::ops::Range<usize>,
+}
+
 impl Reply {
+    /// The reply with its varbinds decoded: if they are malformed, that is
+    /// the request's error ([`Error::Decode`]), not a reason to wait for
+    /// the timeout.
+    fn decoded(self) -> Result<Self, Error> {
+        match self {
+            Reply::Community(u) => {
+                let varbinds = crate::codec::varbinds_at(&u.datagram, u.varbinds.clone())
+                    .map_err(Error::Decode)?;
+                Ok(Reply::Pdu(Pdu {
+                    pdu_type: u.pdu_type,
+                    request_id: u.request_id,
+                    error_status: u.error_status,
+                    error_index: u.error_index,
+                    varbinds,
+                }))
+            }
+            decoded => Ok(decoded),
+        }
+    }
+
+    /// The PDU of a [`Reply::decoded`] reply.
     fn into_pdu(self) -> Pdu {
         match self {
             Reply::Pdu(pdu) => pdu,
             Reply::V3(r) => r.pdu,
+            Reply::Community(_) => unreachable!("replies are decoded when taken"),
         }
     }
 
@@ -234,6 +279,7 @@ impl Reply {
     fn into_v3(self) -> ResponseV3 {
         match self {
             Reply::V3(r) => *r,
+            Reply::Community(_) => unreachable!("replies are decoded when taken"),
             Reply::Pdu(pdu) => ResponseV3 {
                 pdu,
                 engine_id: Bytes::new(),
@@ -382,9 +428,11 @@ pub struct ResponseV3 {
 /// Insert a request with [`RequestTable::insert`] and hand every datagram
 /// that arrives to a [`Router`] of the table: it finds the request the
 /// datagram answers by request-id, checks it (source, version, community,
-/// PDU type), decodes it and completes the request, or counts it and drops
-/// it. This is what the receive task does with each datagram; tests and
-/// benchmarks call it directly.
+/// PDU type) and completes the request, or counts it and drops it. This is
+/// what the receive task does with each datagram; tests and benchmarks call
+/// it directly. The varbinds of a community response are decoded by the
+/// request that takes it ([`PendingRequest::try_reply`], or the request's
+/// future on its own task): a response is routed by its header alone.
 ///
 /// A cheap handle: clones share one table.
 ///
@@ -447,6 +495,7 @@ impl RequestTable {
     ) -> Result<PendingRequest, Error> {
         let guard = self.table.insert(Entry {
             waker: None,
+            wake_at: None,
             target,
             expect: Expect::Community { version, community },
             any_source: dangerous_accept_any_source,
@@ -512,7 +561,7 @@ impl PendingRequest {
         }
         let reply = self.guard.table.take_reply(self.guard.id, None)?;
         self.guard.taken = true;
-        Some(reply.map(Reply::into_pdu))
+        Some(reply.and_then(Reply::decoded).map(Reply::into_pdu))
     }
 }
 
@@ -548,13 +597,22 @@ impl Router {
     }
 }
 
+/// The table under its lock: the requests, and when each wants waking.
+struct Requests {
+    cells: Slots<Slot>,
+    timers: Timers,
+}
+
 /// The plain part of a dispatcher: the table of requests and what the
 /// receive path does with it.
 struct Table {
     /// Taken for a few dozen instructions at a time, never across an
     /// await: by a request to insert itself and to take its reply, and by
     /// the receive path to check a response and complete its request.
-    slots: StdMutex<Slots<Slot>>,
+    slots: StdMutex<Requests>,
+    /// The receive task, which wakes requests when their time comes: to
+    /// wake when a request wants waking before all others.
+    timer_waker: AtomicWaker,
     /// Requests in the table (aliases aside). Changed under the lock of
     /// `slots` only; read without it.
     in_flight: AtomicUsize,
@@ -834,7 +892,6 @@ impl Dispatcher {
             target,
             encode,
             state: ExchangeState::Start(expect),
-            sleep: None,
         }
     }
 }
@@ -849,9 +906,6 @@ pin_project_lite::pin_project! {
         target: SocketAddr,
         encode: E,
         state: ExchangeState,
-        // The next retransmission or the deadline, whichever comes first.
-        #[pin]
-        sleep: Option<Sleep>,
     }
 }
 
@@ -960,6 +1014,9 @@ struct Waiting {
     guard: Guard,
     deadline: Instant,
     next_send: Instant,
+    /// The earlier of the two: when the receive task wakes the request
+    /// (its entry's `wake_at`).
+    wake_at: Instant,
     retransmissions: u32,
     /// SNMPv3 retransmissions are new messages (RFC 3412 §7.1 step 9): a
     /// fresh msgID, a fresh HMAC. Community ones repeat the bytes.
@@ -979,7 +1036,7 @@ where
         options: &RequestOptions,
         encode: &mut E,
         waker: &Waker,
-    ) -> Result<(Waiting, Instant), Error> {
+    ) -> Result<Waiting, Error> {
         let fresh_ids = matches!(expect, Expect::Usm(_));
         // One clock read: the request's start, and the time an SNMPv3
         // request states the agent's clock at.
@@ -987,8 +1044,12 @@ where
         if let Expect::Usm(u) = &mut expect {
             u.sent = Some(start);
         }
+        let deadline = start + options.timeout;
+        let next_send = start + refresh(options);
+        let wake_at = next_send.min(deadline);
         let guard = shared.table.insert(Entry {
             waker: Some(waker.clone()),
+            wake_at: Some(wake_at),
             target,
             expect,
             any_source: options.dangerous_accept_any_source,
@@ -1008,16 +1069,14 @@ where
             shared.send(guard.id, buf, target, true)?;
             Ok(())
         })?;
-        let deadline = start + options.timeout;
-        let next_send = start + refresh(options);
-        let waiting = Waiting {
+        Ok(Waiting {
             guard,
             deadline,
             next_send,
+            wake_at,
             retransmissions: 0,
             fresh_ids,
-        };
-        Ok((waiting, next_send.min(deadline)))
+        })
     }
 }
 
@@ -1058,17 +1117,16 @@ where
     type Output = Result<Reply, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         let shared = *this.shared;
         let target = *this.target;
         // Done unless it stays pending: an error or the output ends it, and
         // dropping the state's guard removes the entry.
-        // The entry of a request just sent holds this waker already, and
-        // no reply yet.
-        let mut check_reply = true;
         let mut w = match std::mem::replace(this.state, ExchangeState::Done) {
             ExchangeState::Start(expect) => {
-                let (waiting, wake) = Self::start(
+                // The entry holds this waker, and its time: the receive
+                // task wakes the request with its reply or at that time.
+                let w = Self::start(
                     shared,
                     target,
                     expect,
@@ -1076,30 +1134,26 @@ where
                     this.encode,
                     cx.waker(),
                 )?;
-                this.sleep.set(Some(tokio::time::sleep_until(wake)));
-                check_reply = false;
-                waiting
+                *this.state = ExchangeState::Waiting(w);
+                return Poll::Pending;
             }
             ExchangeState::Waiting(w) => w,
             ExchangeState::Done => panic!("`Exchange` polled after completion"),
         };
-        let Some(mut sleep) = this.sleep.as_pin_mut() else {
-            panic!("`Exchange` waits without a timer");
-        };
-        // As a biased `select!` over the reply and the timer.
+        if let Some(reply) = shared.table.take_reply(w.guard.id, Some(cx.waker())) {
+            w.guard.taken = true;
+            return Poll::Ready(reply.and_then(Reply::decoded));
+        }
+        let wake_at = w.wake_at;
         let output = loop {
-            if check_reply {
-                if let Some(reply) = shared.table.take_reply(w.guard.id, Some(cx.waker())) {
-                    w.guard.taken = true;
-                    break reply;
+            let now = Instant::now();
+            if now < w.wake_at {
+                if w.wake_at != wake_at {
+                    shared.table.set_timer(w.guard.id, w.wake_at);
                 }
-            }
-            check_reply = true;
-            if sleep.as_mut().poll(cx).is_pending() {
                 *this.state = ExchangeState::Waiting(w);
                 return Poll::Pending;
             }
-            let now = Instant::now();
             if now >= w.deadline {
                 inc(&shared.table.counters.timed_out);
                 let retransmissions = w.retransmissions;
@@ -1144,7 +1198,7 @@ where
             if now >= w.next_send {
                 w.next_send += refresh(this.options);
             }
-            sleep.as_mut().reset(w.next_send.min(w.deadline));
+            w.wake_at = w.next_send.min(w.deadline);
         };
         Poll::Ready(output)
     }
@@ -1196,7 +1250,11 @@ impl Shared {
 impl Table {
     fn new(max_in_flight: usize) -> Self {
         Self {
-            slots: StdMutex::new(Slots::new(rand::random::<u32>())),
+            slots: StdMutex::new(Requests {
+                cells: Slots::new(rand::random::<u32>()),
+                timers: Timers::default(),
+            }),
+            timer_waker: AtomicWaker::new(),
             in_flight: AtomicUsize::new(0),
             max_in_flight,
             counters: Counters::default(),
@@ -1204,14 +1262,14 @@ impl Table {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Slots<Slot>> {
+    fn lock(&self) -> MutexGuard<'_, Requests> {
         // Nothing panics while holding it; a poisoned table is still whole.
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Entries: requests, and the aliases of SNMPv3 retransmissions.
     fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().cells.len()
     }
 
     fn stats(&self) -> Stats {
@@ -1241,7 +1299,8 @@ impl Table {
         let busy = Error::Busy {
             max: self.max_in_flight,
         };
-        let id = {
+        let wake_at = entry.wake_at;
+        let (id, first) = {
             let mut slots = self.lock();
             // Checked under the lock `close` takes after setting the flag:
             // either `close` fails this entry, or this sees the flag.
@@ -1252,10 +1311,14 @@ impl Table {
             if in_flight >= self.max_in_flight {
                 return Err(busy);
             }
-            let id = slots.insert(Slot::Request(entry)).ok_or(busy)?;
+            let id = slots.cells.insert(Slot::Request(entry)).ok_or(busy)?;
             self.in_flight.store(in_flight + 1, Ordering::Relaxed);
-            id
+            let first = wake_at.is_some_and(|at| slots.timers.push(at, id));
+            (id, first)
         };
+        if first {
+            self.timer_waker.wake();
+        }
         Ok(Guard {
             table: self.clone(),
             id,
@@ -1267,14 +1330,79 @@ impl Table {
     /// A fresh id that routes to the request `primary`; `None` if the table
     /// cannot grow.
     fn alias(&self, primary: i32) -> Option<i32> {
-        self.lock().insert(Slot::Alias(primary))
+        self.lock().cells.insert(Slot::Alias(primary))
+    }
+
+    /// Request `id` wants waking at `at` (if no reply comes first).
+    fn set_timer(&self, id: i32, at: Instant) {
+        let first = {
+            let mut slots = self.lock();
+            let Requests { cells, timers } = &mut *slots;
+            match cells.get_mut(id) {
+                Some(Slot::Request(entry)) => {
+                    entry.wake_at = Some(at);
+                    timers.push(at, id)
+                }
+                _ => false,
+            }
+        };
+        if first {
+            self.timer_waker.wake();
+        }
+    }
+
+    /// The receive task's part of the timers: wakes the requests whose
+    /// time has come, and arms `sleep` for the next one. `wakers` is room
+    /// to wake them in once the lock is released.
+    fn poll_timers(
+        &self,
+        cx: &mut Context<'_>,
+        mut sleep: Pin<&mut Sleep>,
+        wakers: &mut Vec<Waker>,
+    ) {
+        self.timer_waker.register(cx.waker());
+        loop {
+            let Some(next) = self.lock().timers.next() else {
+                return;
+            };
+            if sleep.deadline() != next {
+                sleep.as_mut().reset(next);
+            }
+            if sleep.as_mut().poll(cx).is_pending() {
+                return;
+            }
+            let now = Instant::now();
+            let mut due = 0;
+            {
+                let mut slots = self.lock();
+                let Requests { cells, timers } = &mut *slots;
+                while let Some((at, id)) = timers.pop_due(now) {
+                    due += 1;
+                    // Skipped: a request that ended, moved its time, or
+                    // has its reply.
+                    if let Some(Slot::Request(entry)) = cells.get_mut(id) {
+                        if entry.wake_at == Some(at) {
+                            wakers.extend(entry.waker.clone());
+                        }
+                    }
+                }
+            }
+            wakers.drain(..).for_each(Waker::wake);
+            if due == 0 {
+                // The timer fired before the time it was set for: look
+                // again in a millisecond rather than spin.
+                sleep.as_mut().reset(now + Duration::from_millis(1));
+                let _ = sleep.as_mut().poll(cx);
+                return;
+            }
+        }
     }
 
     /// The reply of request `id` if it has come: then its entry is removed.
     /// Otherwise `waker` (if any) is the one its reply wakes.
     fn take_reply(&self, id: i32, waker: Option<&Waker>) -> Option<Result<Reply, Error>> {
         let mut slots = self.lock();
-        match slots.get_mut(id) {
+        match slots.cells.get_mut(id) {
             Some(Slot::Request(entry)) => {
                 if let Some(waker) = waker {
                     match &mut entry.waker {
@@ -1284,7 +1412,7 @@ impl Table {
                 }
                 None
             }
-            Some(Slot::Done(_)) => match slots.remove(id) {
+            Some(Slot::Done(_)) => match slots.cells.remove(id) {
                 Some(Slot::Done(reply)) => {
                     decrement_locked(&self.in_flight);
                     Some(reply)
@@ -1307,14 +1435,14 @@ impl Table {
         recent: &RecentIds,
     ) -> Result<(i32, UsmExpect), Routed> {
         let slots = self.lock();
-        let primary = match slots.get(id) {
+        let primary = match slots.cells.get(id) {
             Some(Slot::Request(e)) => return e.usm_expect(from).map(|u| (id, u)),
             Some(Slot::Done(_)) => return Err(Routed::Duplicate),
             Some(Slot::Alias(primary)) => *primary,
             None if recent.contains(id) => return Err(Routed::Duplicate),
             None => return Err(Routed::UnknownId),
         };
-        match slots.get(primary) {
+        match slots.cells.get(primary) {
             Some(Slot::Request(e)) => e.usm_expect(from).map(|u| (primary, u)),
             _ => Err(Routed::Duplicate),
         }
@@ -1338,25 +1466,10 @@ impl Table {
             Err(e) => return self.drop_datagram(from, None, Routed::DecodeError, &e),
         };
         let id = header.request_id;
-        // The agent's answer: if its varbinds are malformed, that is the
-        // request's error, not a reason to wait for the timeout. Decoded
-        // before the table is locked, and dropped if the checks fail.
-        let result = header
-            .varbinds(datagram)
-            .map(|varbinds| {
-                Reply::Pdu(Pdu {
-                    pdu_type: header.pdu_type,
-                    request_id: id,
-                    error_status: header.error_status,
-                    error_index: header.error_index,
-                    varbinds,
-                })
-            })
-            .map_err(Error::Decode);
         // Everything a community response is checked against is in its
         // header: the entry is checked and completed in one lookup.
         let mut slots = self.lock();
-        let verdict = match slots.get(id) {
+        let verdict = match slots.cells.get(id) {
             None if recent.contains(id) => Routed::Duplicate,
             None => Routed::UnknownId,
             Some(Slot::Done(_)) => Routed::Duplicate,
@@ -1378,9 +1491,20 @@ impl Table {
             drop(slots);
             return self.drop_datagram(from, Some(id), verdict, &"no request waits for it");
         }
+        // The agent's answer; its varbinds are decoded when the request
+        // takes it.
+        let reply = Reply::Community(Undecoded {
+            datagram: datagram.clone(),
+            pdu_type: header.pdu_type,
+            request_id: id,
+            error_status: header.error_status,
+            error_index: header.error_index,
+            varbinds: header.varbinds_span(),
+        });
         let entry = slots
+            .cells
             .get_mut(id)
-            .map(|s| std::mem::replace(s, Slot::Done(result)));
+            .map(|s| std::mem::replace(s, Slot::Done(Ok(reply))));
         drop(slots);
         match entry {
             Some(Slot::Request(entry)) => self.finish(from, id, entry, recent),
@@ -1529,7 +1653,7 @@ impl Table {
         recent: &mut RecentIds,
     ) -> Routed {
         let mut slots = self.lock();
-        match slots.get_mut(id) {
+        match slots.cells.get_mut(id) {
             Some(slot @ Slot::Request(_)) => {
                 let Slot::Request(entry) = std::mem::replace(slot, Slot::Done(result)) else {
                     unreachable!("matched as a request");
@@ -1568,7 +1692,7 @@ impl Table {
     /// that could not be sent).
     fn fail(&self, id: i32, error: Error) {
         let mut slots = self.lock();
-        if let Some(slot @ Slot::Request(_)) = slots.get_mut(id) {
+        if let Some(slot @ Slot::Request(_)) = slots.cells.get_mut(id) {
             debug!(id, %error, "send failed");
             let Slot::Request(entry) = std::mem::replace(slot, Slot::Done(Err(error))) else {
                 unreachable!("matched as a request");
@@ -1586,7 +1710,7 @@ impl Table {
         let mut wakers = Vec::new();
         {
             let mut slots = self.lock();
-            for slot in slots.values_mut() {
+            for slot in slots.cells.values_mut() {
                 if let Slot::Request(entry) = slot {
                     wakers.extend(entry.waker.take());
                     *slot = Slot::Done(Err(Error::Closed));
@@ -1666,11 +1790,11 @@ impl Drop for Guard {
     fn drop(&mut self) {
         if !self.taken || !self.aliases.is_empty() {
             let mut slots = self.table.lock();
-            if !self.taken && slots.remove(self.id).is_some() {
+            if !self.taken && slots.cells.remove(self.id).is_some() {
                 decrement_locked(&self.table.in_flight);
             }
             for alias in &self.aliases {
-                slots.remove(*alias);
+                slots.cells.remove(*alias);
             }
         }
     }
@@ -1857,6 +1981,11 @@ async fn receive_task(shared: Arc<Shared>) {
     let mut recent = RecentIds::new(RECENT_IDS);
     let mut arena = Arena::new();
     let mut flusher = Flusher::default();
+    // Every request's retransmissions and deadline: one timer, at the
+    // first of their times.
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    let mut wakers = Vec::new();
     let shutdown = shared.shutdown.notified();
     tokio::pin!(shutdown);
     loop {
@@ -1865,6 +1994,7 @@ async fn receive_task(shared: Arc<Shared>) {
             () = &mut shutdown => break,
             r = poll_fn(|cx| {
                 flusher.poll_flush(cx, &shared);
+                shared.table.poll_timers(cx, timer.as_mut(), &mut wakers);
                 batch.clear();
                 shared.transport.poll_recv_batch(cx, &mut batch)
             }) => r,
