@@ -342,7 +342,7 @@ impl<'a> Reader<'a> {
 /// no redundant bytes to skip. `None` for other lengths, which
 /// [`decode_signed`] reads.
 #[inline]
-fn short_signed(content: &[u8]) -> Option<i32> {
+pub(crate) fn short_signed(content: &[u8]) -> Option<i32> {
     let (&first, rest) = content.split_first()?;
     if rest.len() > 3 {
         return None;

@@ -125,6 +125,14 @@ impl<'a> MessageHeader<'a> {
     /// 0 or 1 (SNMPv3 messages are [`DecodeErrorKind::UnknownVersion`]
     /// here), or the PDU tag is unknown.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        match Self::decode_common(bytes) {
+            Some(header) => Ok(header),
+            None => Self::decode_general(bytes),
+        }
+    }
+
+    /// [`MessageHeader::decode`] of any message, element by element.
+    fn decode_general(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         // Bytes after the message are ignored, as net-snmp does.
         let mut outer = Reader::new(bytes);
         let msg = outer.expect(TAG_SEQUENCE)?;
@@ -168,6 +176,41 @@ impl<'a> MessageHeader<'a> {
         })
     }
 
+    /// [`MessageHeader::decode`] of a message of the usual shape, in one
+    /// pass with no error to build: lengths of at most two bytes, version 0
+    /// or 1 in one byte, request-id, error-status and error-index of one to
+    /// four bytes, not a Trap-v1. `None` for anything else, which the
+    /// general path then decodes (or rejects with its error); what this
+    /// accepts, the general path accepts with the same fields.
+    #[inline]
+    fn decode_common(bytes: &'a [u8]) -> Option<Self> {
+        let mut s = Scan { bytes, at: 0 };
+        let message = s.enter(TAG_SEQUENCE, bytes.len())?;
+        let version = match s.element(TAG_INTEGER, message)? {
+            [0] => Version::V1,
+            [1] => Version::V2c,
+            _ => return None,
+        };
+        let community = s.element(TAG_OCTET_STRING, message)?;
+        let tag = *bytes.get(s.at)?;
+        let pdu_type = PduType::from_tag(tag).filter(|t| *t != PduType::TrapV1)?;
+        let pdu = s.enter(tag, message)?;
+        let request_id = short_signed(s.element(TAG_INTEGER, pdu)?)?;
+        let error_status = short_signed(s.element(TAG_INTEGER, pdu)?)?;
+        let error_index = short_signed(s.element(TAG_INTEGER, pdu)?)?;
+        let list = s.enter(TAG_SEQUENCE, pdu)?;
+        Some(Self {
+            version,
+            community,
+            pdu_type,
+            request_id,
+            error_status,
+            error_index,
+            varbinds: Reader::of_span(bytes, s.at..list)?,
+            trap: None,
+        })
+    }
+
     /// Decodes the variable-bindings (none for a Trap-v1: use
     /// [`Message::decode`]). `bytes` must be the buffer the header was
     /// decoded from; OctetString and Opaque values share its memory.
@@ -184,6 +227,53 @@ impl<'a> MessageHeader<'a> {
     /// decode later.
     pub(crate) fn varbinds_span(&self) -> std::ops::Range<usize> {
         self.varbinds.span()
+    }
+}
+
+/// A cursor for [`MessageHeader::decode_common`].
+struct Scan<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    /// The element at the cursor, if it has `tag`, a length of at most two
+    /// bytes, and contents that end by `limit`: where its contents start
+    /// and end.
+    #[inline]
+    fn header(&self, tag: u8, limit: usize) -> Option<(usize, usize)> {
+        let b = self.bytes;
+        let i = self.at;
+        if *b.get(i)? != tag {
+            return None;
+        }
+        let (len, start) = match *b.get(i + 1)? {
+            short @ 0..=0x7f => (usize::from(short), i + 2),
+            0x81 => (usize::from(*b.get(i + 2)?), i + 3),
+            0x82 => (
+                usize::from(*b.get(i + 2)?) << 8 | usize::from(*b.get(i + 3)?),
+                i + 4,
+            ),
+            _ => return None,
+        };
+        let end = start + len;
+        (end <= limit).then_some((start, end))
+    }
+
+    /// Moves into a constructed element; the end of its contents.
+    #[inline]
+    fn enter(&mut self, tag: u8, limit: usize) -> Option<usize> {
+        let (start, end) = self.header(tag, limit)?;
+        self.at = start;
+        Some(end)
+    }
+
+    /// Moves past a primitive element; its contents.
+    #[inline]
+    fn element(&mut self, tag: u8, limit: usize) -> Option<&'a [u8]> {
+        let (start, end) = self.header(tag, limit)?;
+        self.at = end;
+        self.bytes.get(start..end)
     }
 }
 
@@ -704,7 +794,109 @@ mod tests {
         Ok(out)
     }
 
+    /// Whether the one-pass header path took `bytes`; an error if it took
+    /// them and the general path rejects them or reads other fields.
+    fn one_pass_agrees(bytes: &[u8]) -> Result<bool, String> {
+        let Some(fast) = MessageHeader::decode_common(bytes) else {
+            return Ok(false);
+        };
+        let general =
+            MessageHeader::decode_general(bytes).map_err(|e| format!("{bytes:02x?}: {e}"))?;
+        let same = fast.version == general.version
+            && fast.community == general.community
+            && fast.pdu_type == general.pdu_type
+            && fast.request_id == general.request_id
+            && fast.error_status == general.error_status
+            && fast.error_index == general.error_index
+            && fast.varbinds_span() == general.varbinds_span()
+            && general.trap.is_none();
+        same.then_some(true)
+            .ok_or_else(|| format!("{bytes:02x?}: other fields"))
+    }
+
+    /// Every byte of a message (with bytes after it) set to every value:
+    /// whatever the one-pass path takes, the general path takes alike. Each
+    /// element's length checked against its parent, not only the buffer,
+    /// is what this finds wrong first.
+    #[test]
+    fn the_one_pass_header_agrees_under_every_single_byte_change() {
+        let varbinds = vec![
+            VarBind::new(oid!(1, 3, 6, 1, 2, 1, 1, 3, 0), Value::TimeTicks(1234)),
+            VarBind::new(
+                oid!(1, 3, 6, 1, 2, 1, 1, 5, 0),
+                Value::OctetString(Bytes::from_static(b"pdu")),
+            ),
+        ];
+        let communities = [&b"public"[..], &[b'c'; 140][..]];
+        let mut taken = 0;
+        for community in communities {
+            let pdu = Pdu::new(PduType::Response, 0x1234_5678, varbinds.clone());
+            let mut message =
+                Message::new(Version::V2c, Bytes::copy_from_slice(community), pdu).to_vec();
+            message.extend_from_slice(&[0x30, 0x05, 0x00]);
+            for at in 0..message.len() {
+                for byte in 0..=u8::MAX {
+                    let mut bytes = message.clone();
+                    bytes[at] = byte;
+                    if one_pass_agrees(&bytes).expect("the paths agree") {
+                        taken += 1;
+                    }
+                }
+            }
+        }
+        assert!(taken > 1000, "the one-pass path took {taken} messages");
+    }
+
     proptest::proptest! {
+        /// What the one-pass header path accepts, the general path accepts
+        /// with the same fields: messages with short and long-form lengths
+        /// and integers of every size, and bytes after them, then one byte
+        /// overwritten anywhere or the message cut short.
+        #[test]
+        fn the_one_pass_header_is_the_general_one(
+            community in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            id in proptest::num::i32::ANY,
+            status in proptest::prop_oneof![0i32..6, proptest::num::i32::ANY],
+            n in 0u32..12,
+            v1 in proptest::bool::ANY,
+            pdu_tag in 0u8..9,
+            damage in proptest::option::of((proptest::num::usize::ANY, proptest::num::u8::ANY)),
+            cut in proptest::option::of(proptest::num::usize::ANY),
+            trailing in proptest::collection::vec(proptest::num::u8::ANY, 0..4),
+        ) {
+            let varbinds = (0..n)
+                .map(|i| VarBind::new(oid!(1, 3, 6, 1, 2, 1, 2, 2, 1, 2).child(i), Value::Integer(i as i32)))
+                .collect();
+            let pdu_type = PduType::from_tag(0xa0 + pdu_tag).expect("a PDU tag");
+            let mut pdu = Pdu::new(pdu_type, id, varbinds);
+            pdu.error_status = status;
+            pdu.error_index = status.wrapping_mul(7);
+            let version = if v1 { Version::V1 } else { Version::V2c };
+            let mut bytes = match pdu_type {
+                // A Trap-v1 is not a Pdu: any bytes under its tag will do.
+                PduType::TrapV1 => vec![0x30, 0x08, 0x02, 0x01, 0x00, 0x04, 0x00, 0xa4, 0x01, 0x00],
+                _ => Message::new(version, Bytes::from(community.clone()), pdu).to_vec(),
+            };
+            // Ignored after the message, as net-snmp ignores it.
+            bytes.extend_from_slice(&trailing);
+            if let Some((at, byte)) = damage {
+                if !bytes.is_empty() {
+                    let at = at % bytes.len();
+                    bytes[at] = byte;
+                }
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut % (bytes.len() + 1));
+            }
+            let agreed = one_pass_agrees(&bytes);
+            proptest::prop_assert!(agreed.is_ok(), "{:?}", agreed);
+            if agreed == Ok(false) && damage.is_none() && cut.is_none() && pdu_type != PduType::TrapV1 {
+                // Every undamaged message these make has the usual shape
+                // (a community below 300 bytes: lengths of two bytes).
+                proptest::prop_assert!(false, "declined an undamaged message");
+            }
+        }
+
         /// The backward encoding of a request of NULL varbinds gives the
         /// bytes of the message built and encoded forwards: OIDs of any
         /// arcs and length, long-form lengths, any ids and fields.
