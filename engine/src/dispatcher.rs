@@ -493,13 +493,16 @@ impl RequestTable {
         community: Bytes,
         dangerous_accept_any_source: bool,
     ) -> Result<PendingRequest, Error> {
-        let guard = self.table.insert(Entry {
-            waker: None,
-            wake_at: None,
-            target,
-            expect: Expect::Community { version, community },
-            any_source: dangerous_accept_any_source,
-        })?;
+        let guard = Table::insert(
+            self.table.clone(),
+            Entry {
+                waker: None,
+                wake_at: None,
+                target,
+                expect: Expect::Community { version, community },
+                any_source: dangerous_accept_any_source,
+            },
+        )?;
         Ok(PendingRequest { guard })
     }
 
@@ -535,7 +538,7 @@ impl RequestTable {
 /// [`Router`] completed it. Dropping it removes the request.
 #[must_use = "dropping a PendingRequest removes its request from the table"]
 pub struct PendingRequest {
-    guard: Guard,
+    guard: Guard<Arc<Table>>,
 }
 
 impl fmt::Debug for PendingRequest {
@@ -765,7 +768,7 @@ impl Dispatcher {
         pdu: Pdu,
         options: &RequestOptions,
     ) -> Result<Pdu, Error> {
-        self.request_pdu(target, version, community, RequestPdu::from(&pdu), options)
+        self.request_pdu(target, version, &community, RequestPdu::from(&pdu), options)
             .await
     }
 
@@ -783,7 +786,7 @@ impl Dispatcher {
         &'a self,
         target: SocketAddr,
         version: Version,
-        community: Bytes,
+        community: &'a Bytes,
         pdu: RequestPdu<'a>,
         options: &'a RequestOptions,
     ) -> impl Future<Output = Result<Pdu, Error>> + Send + 'a {
@@ -793,7 +796,7 @@ impl Dispatcher {
         };
         // Retransmissions have the same id: the same bytes.
         let encode = move |id, buf: &mut Vec<u8>| {
-            pdu.encode_message_into(version, &community, id, buf);
+            pdu.encode_message_into(version, community, id, buf);
             Ok(())
         };
         self.exchange(target, expect, options, encode)
@@ -905,7 +908,7 @@ pin_project_lite::pin_project! {
         options: &'a RequestOptions,
         target: SocketAddr,
         encode: E,
-        state: ExchangeState,
+        state: ExchangeState<'a>,
     }
 }
 
@@ -1000,18 +1003,18 @@ where
     }
 }
 
-enum ExchangeState {
+enum ExchangeState<'a> {
     /// Not polled yet: what the request's entry will expect.
     Start(Expect),
     /// Sent: waiting for the reply, the next retransmission or the deadline.
-    Waiting(Waiting),
+    Waiting(Waiting<'a>),
     /// The output was returned.
     Done,
 }
 
-struct Waiting {
+struct Waiting<'a> {
     /// Removes the entry (and its aliases) when the exchange ends.
-    guard: Guard,
+    guard: Guard<&'a Table>,
     deadline: Instant,
     next_send: Instant,
     /// The earlier of the two: when the receive task wakes the request
@@ -1023,20 +1026,20 @@ struct Waiting {
     fresh_ids: bool,
 }
 
-impl<E> Exchange<'_, E>
+impl<'a, E> Exchange<'a, E>
 where
     E: Encode,
 {
     /// The first poll: the entry, the first transmission, and the time of
     /// the first wake-up.
     fn start(
-        shared: &Shared,
+        shared: &'a Shared,
         target: SocketAddr,
         mut expect: Expect,
         options: &RequestOptions,
         encode: &mut E,
         waker: &Waker,
-    ) -> Result<Waiting, Error> {
+    ) -> Result<Waiting<'a>, Error> {
         let fresh_ids = matches!(expect, Expect::Usm(_));
         // One clock read: the request's start, and the time an SNMPv3
         // request states the agent's clock at.
@@ -1047,13 +1050,16 @@ where
         let deadline = start + options.timeout;
         let next_send = start + refresh(options);
         let wake_at = next_send.min(deadline);
-        let guard = shared.table.insert(Entry {
-            waker: Some(waker.clone()),
-            wake_at: Some(wake_at),
-            target,
-            expect,
-            any_source: options.dangerous_accept_any_source,
-        })?;
+        let guard = Table::insert(
+            &*shared.table,
+            Entry {
+                waker: Some(waker.clone()),
+                wake_at: Some(wake_at),
+                target,
+                expect,
+                any_source: options.dangerous_accept_any_source,
+            },
+        )?;
         // The datagram goes to the socket or the outbox, not kept: a
         // retransmission encodes it again (a pending request holds no
         // copy).
@@ -1295,32 +1301,36 @@ impl Table {
     /// Inserts `entry` under a fresh id: request-ids in 1..=2^31-1, one
     /// after another from a random start (RFC 3416 allows negative ids, but
     /// agents mishandle them).
-    fn insert(self: &Arc<Self>, entry: Entry) -> Result<Guard, Error> {
+    /// Inserts `entry` under a fresh id: the guard that removes it, which
+    /// holds `table` (borrowed by an exchange, shared by a
+    /// [`PendingRequest`]).
+    fn insert<T: Deref<Target = Self>>(table: T, entry: Entry) -> Result<Guard<T>, Error> {
+        let this = &*table;
         let busy = Error::Busy {
-            max: self.max_in_flight,
+            max: this.max_in_flight,
         };
         let wake_at = entry.wake_at;
         let (id, first) = {
-            let mut slots = self.lock();
+            let mut slots = this.lock();
             // Checked under the lock `close` takes after setting the flag:
             // either `close` fails this entry, or this sees the flag.
-            if self.closed.load(Ordering::SeqCst) {
+            if this.closed.load(Ordering::SeqCst) {
                 return Err(Error::Closed);
             }
-            let in_flight = self.in_flight.load(Ordering::Relaxed);
-            if in_flight >= self.max_in_flight {
+            let in_flight = this.in_flight.load(Ordering::Relaxed);
+            if in_flight >= this.max_in_flight {
                 return Err(busy);
             }
             let id = slots.cells.insert(Slot::Request(entry)).ok_or(busy)?;
-            self.in_flight.store(in_flight + 1, Ordering::Relaxed);
+            this.in_flight.store(in_flight + 1, Ordering::Relaxed);
             let first = wake_at.is_some_and(|at| slots.timers.push(at, id));
             (id, first)
         };
         if first {
-            self.timer_waker.wake();
+            this.timer_waker.wake();
         }
         Ok(Guard {
-            table: self.clone(),
+            table,
             id,
             aliases: Vec::new(),
             taken: false,
@@ -1776,8 +1786,10 @@ fn encode_v3(
 }
 
 /// Removes a request's entry when its future completes or is dropped.
-struct Guard {
-    table: Arc<Table>,
+/// Removes a request's entry and aliases when dropped; `T` is how it holds
+/// the table (`&Table` in an exchange: no reference count to change).
+struct Guard<T: Deref<Target = Table>> {
+    table: T,
     id: i32,
     /// Further ids of the request (SNMPv3 retransmissions).
     aliases: Vec<i32>,
@@ -1786,7 +1798,7 @@ struct Guard {
     taken: bool,
 }
 
-impl Drop for Guard {
+impl<T: Deref<Target = Table>> Drop for Guard<T> {
     fn drop(&mut self) {
         if !self.taken || !self.aliases.is_empty() {
             let mut slots = self.table.lock();

@@ -374,7 +374,7 @@ impl Manager {
         let request = inner.engine.dispatcher().request_pdu(
             inner.target,
             version,
-            community.clone(),
+            community,
             pdu,
             &inner.options,
         );

@@ -2,7 +2,7 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::task::{Context, Poll, ready};
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -124,6 +124,9 @@ pub struct UdpTransport {
     /// (Linux `UDP_SEGMENT`): probed at bind, cleared if a send says the
     /// path cannot do it.
     gso: AtomicBool,
+    /// How many slots the next `recvmmsg` offers (Linux).
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    recv_offer: AtomicUsize,
 }
 
 impl UdpTransport {
@@ -181,6 +184,8 @@ impl UdpTransport {
             recv_buffer_size,
             send_buffer_size,
             gso: AtomicBool::new(gso),
+            // Clamped to what a call can take.
+            recv_offer: AtomicUsize::new(usize::MAX),
         })
     }
 
@@ -292,7 +297,7 @@ impl Transport for UdpTransport {
         loop {
             ready!(self.socket.poll_recv_ready(cx))?;
             match self.socket.try_io(tokio::io::Interest::READABLE, || {
-                mmsg::recv(&self.socket, batch)
+                mmsg::recv(&self.socket, self.is_v6, &self.recv_offer, batch)
             }) {
                 // `try_io` cleared the readiness: poll it again.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -350,7 +355,7 @@ mod mmsg {
     use std::net::SocketAddr;
     use std::os::fd::AsRawFd;
 
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     use nix::errno::Errno;
     use nix::sys::socket::{ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage, sockopt};
@@ -362,37 +367,75 @@ mod mmsg {
     /// Datagrams per system call.
     pub(super) const MAX: usize = 64;
 
-    /// Reads the waiting datagrams into the spare slots of `batch`.
-    /// Receives into the spare slots of `batch`; returns how many datagrams
-    /// it kept, and whether the socket's queue was drained (the kernel
-    /// filled fewer slots than offered).
-    pub(super) fn recv(socket: &UdpSocket, batch: &mut RecvBatch) -> io::Result<(usize, bool)> {
+    /// The fewest slots a call offers.
+    const MIN_OFFER: usize = 16;
+
+    /// How many slots the call after one that filled `n` of `offered`
+    /// offers: room for four times that batch, so that a steady queue does
+    /// not pay to set up slots it never fills, and one that grows seldom
+    /// takes a call more (which costs as much as some fifty idle slots);
+    /// all of them after a call that filled every slot it offered.
+    pub(super) fn next_offer(n: usize, offered: usize) -> usize {
+        if n >= offered {
+            MAX
+        } else {
+            (4 * n).clamp(MIN_OFFER, MAX)
+        }
+    }
+
+    thread_local! {
+        /// The message headers of `recvmmsg`, made once per thread (and
+        /// address family): they point at their own address storage, which
+        /// each call fills. Per family because the kernel sets each
+        /// header's address length to what it wrote, which the next call
+        /// takes as the room there is: the same for every datagram of a
+        /// socket of one family (an IPv6 socket reports IPv4 peers as
+        /// v4-mapped IPv6 addresses).
+        static HEADERS: std::cell::RefCell<[Option<MultiHeaders<SockaddrStorage>>; 2]> =
+            const { std::cell::RefCell::new([None, None]) };
+    }
+
+    /// Receives into the spare slots of `batch`, up to `offer` of them
+    /// (the hint, updated here, of how many the last call suggests);
+    /// returns how many datagrams it kept, and whether the socket's queue
+    /// was drained (the kernel filled fewer slots than offered).
+    pub(super) fn recv(
+        socket: &UdpSocket,
+        is_v6: bool,
+        offer: &AtomicUsize,
+        batch: &mut RecvBatch,
+    ) -> io::Result<(usize, bool)> {
         let mut received = [(0usize, None::<SocketAddr>); MAX];
-        let n = {
-            let mut slots = batch.spare_slots_mut().take(MAX);
+        let wanted = offer.load(Ordering::Relaxed).min(MAX);
+        let (n, offered) = HEADERS.with(|headers| {
+            let mut headers = headers.borrow_mut();
+            let headers = headers[usize::from(is_v6)]
+                .get_or_insert_with(|| MultiHeaders::preallocate(MAX, None));
+            let mut slots = batch.spare_slots_mut().take(wanted);
             let mut slices: [[IoSliceMut<'_>; 1]; MAX] =
                 std::array::from_fn(|_| [IoSliceMut::new(slots.next().unwrap_or_default())]);
             let spare = slices.iter().take_while(|s| !s[0].is_empty()).count();
             if spare == 0 {
-                return Ok((0, false));
+                return Ok((0, 0));
             }
-            let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(spare, None);
             let results = nix::sys::socket::recvmmsg(
                 socket.as_raw_fd(),
-                &mut headers,
+                headers,
                 slices[..spare].iter_mut(),
                 MsgFlags::MSG_DONTWAIT,
                 None,
-            )
-            .map_err(io::Error::from)?;
+            )?;
             let mut n = 0;
             for (r, out) in results.zip(received.iter_mut()) {
                 *out = (r.bytes, r.address.as_ref().and_then(socket_addr));
                 n += 1;
             }
-            (n, spare)
-        };
-        let (n, offered) = n;
+            Ok::<_, Errno>((n, spare))
+        })?;
+        if offered == 0 {
+            return Ok((0, false));
+        }
+        offer.store(next_offer(n, offered), Ordering::Relaxed);
         let mut pushed = 0;
         for &(len, from) in &received[..n] {
             // A datagram without an IP source cannot be answered, nor
@@ -668,6 +711,64 @@ mod tests {
         }
         // Loopback segments in software: nothing here made GSO fall back.
         assert!(transport.gso.load(std::sync::atomic::Ordering::Relaxed));
+    }
+
+    /// Bursts that grow and shrink, to an IPv4 and an IPv6 socket in turn
+    /// on one thread: every datagram is received, whole, in order, with
+    /// its source, whatever the number of slots the last call offered.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[tokio::test]
+    async fn bursts_of_any_size_are_received_whole_on_both_families() {
+        let v4 = UdpTransport::bind(UdpConfig::new().bind("127.0.0.1:0".parse().expect("literal")))
+            .expect("bind");
+        let Ok(v6) = UdpTransport::bind(UdpConfig::new().bind("[::1]:0".parse().expect("literal")))
+        else {
+            return; // No IPv6 loopback here.
+        };
+        let from4 = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let from6 = std::net::UdpSocket::bind("[::1]:0").expect("bind");
+        let mut batch = RecvBatch::new(64, 2048);
+        let mut seq = 0u32;
+        for burst in [1usize, 3, 40, 200, 5, 130, 2, 64, 65, 9] {
+            for (transport, peer) in [(&v4, &from4), (&v6, &from6)] {
+                let to = transport.local_addr().expect("addr");
+                let first = seq;
+                for _ in 0..burst {
+                    let mut bytes = seq.to_be_bytes().to_vec();
+                    bytes.resize(4 + (seq as usize % 300), seq as u8);
+                    peer.send_to(&bytes, to).expect("send");
+                    seq += 1;
+                }
+                let mut next = first;
+                while next < seq {
+                    batch.clear();
+                    let n = std::future::poll_fn(|cx| transport.poll_recv_batch(cx, &mut batch))
+                        .await
+                        .expect("receive");
+                    assert!(n > 0 && n <= 64);
+                    for (bytes, from) in batch.iter() {
+                        assert_eq!(from, peer.local_addr().expect("addr"));
+                        assert_eq!(bytes.len(), 4 + (next as usize % 300));
+                        assert_eq!(bytes[..4], next.to_be_bytes(), "datagram {next}");
+                        next += 1;
+                    }
+                }
+                assert_eq!(next, seq);
+            }
+        }
+    }
+
+    #[test]
+    fn recvmmsg_offers_room_for_four_times_the_last_batch() {
+        assert_eq!(mmsg::next_offer(64, 64), 64);
+        assert_eq!(
+            mmsg::next_offer(16, 16),
+            64,
+            "a full call offers every slot"
+        );
+        assert_eq!(mmsg::next_offer(12, 64), 48);
+        assert_eq!(mmsg::next_offer(1, 64), 16);
+        assert_eq!(mmsg::next_offer(20, 64), 64);
     }
 
     #[test]
