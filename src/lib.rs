@@ -3,8 +3,8 @@
 //! One [`Engine`] owns one UDP socket and one receive task; any number of
 //! cheap [`Manager`] handles, one per agent, send requests through it. Each
 //! request is a future: the receive task routes its response to it by
-//! request-id, its own timers retransmit it and time it out, and dropping it
-//! cancels it.
+//! request-id, wakes it at its own retransmission and timeout times (one
+//! timer in the task for all of them), and dropping the future cancels it.
 //!
 //! # Examples
 //!
