@@ -230,10 +230,13 @@ impl<'a> MessageHeader<'a> {
     }
 }
 
-/// A cursor for [`MessageHeader::decode_common`].
-struct Scan<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// A cursor for the one-pass header paths ([`MessageHeader::decode_common`],
+/// [`HeaderV3::decode`](crate::v3::HeaderV3::decode)): elements of a tag
+/// and a length of at most two bytes, each inside its parent, or `None`.
+pub(crate) struct Scan<'a> {
+    pub(crate) bytes: &'a [u8],
+    /// The offset of the next element.
+    pub(crate) at: usize,
 }
 
 impl<'a> Scan<'a> {
@@ -262,7 +265,7 @@ impl<'a> Scan<'a> {
 
     /// Moves into a constructed element; the end of its contents.
     #[inline]
-    fn enter(&mut self, tag: u8, limit: usize) -> Option<usize> {
+    pub(crate) fn enter(&mut self, tag: u8, limit: usize) -> Option<usize> {
         let (start, end) = self.header(tag, limit)?;
         self.at = start;
         Some(end)
@@ -270,10 +273,23 @@ impl<'a> Scan<'a> {
 
     /// Moves past a primitive element; its contents.
     #[inline]
-    fn element(&mut self, tag: u8, limit: usize) -> Option<&'a [u8]> {
+    pub(crate) fn element(&mut self, tag: u8, limit: usize) -> Option<&'a [u8]> {
+        self.tlv(tag, limit).map(|tlv| tlv.content)
+    }
+
+    /// Moves past an element; the element, as [`Reader::tlv`] reads it
+    /// from the start of the message.
+    #[inline]
+    pub(crate) fn tlv(&mut self, tag: u8, limit: usize) -> Option<Tlv<'a>> {
+        let offset = self.at;
         let (start, end) = self.header(tag, limit)?;
         self.at = end;
-        self.bytes.get(start..end)
+        Some(Tlv {
+            tag,
+            offset,
+            start,
+            content: self.bytes.get(start..end)?,
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use bytes::{BufMut, Bytes};
 
 use crate::ber::*;
 use crate::codec::{
-    decode_varbinds, encode_varbinds, pdu_content_len_of, request_lens, write_request,
+    Scan, decode_varbinds, encode_varbinds, pdu_content_len_of, request_lens, write_request,
 };
 use crate::{DecodeError, DecodeErrorKind, Pdu, PduType, RequestPdu, Version};
 
@@ -475,6 +475,67 @@ impl<'a> HeaderV3<'a> {
     ///
     /// [`DecodeError`] if they are malformed or the version is not 3.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        match Self::decode_common(bytes) {
+            Some(header) => Ok(header),
+            None => Self::decode_general(bytes),
+        }
+    }
+
+    /// [`HeaderV3::decode`] of a message of the usual shape, in one pass
+    /// with no error to build: lengths of at most two bytes, integers of
+    /// one to four bytes, engineBoots and engineTime not negative. `None`
+    /// for anything else, which the general path then decodes (or rejects
+    /// with its error); what this accepts, the general path accepts with
+    /// the same fields.
+    #[inline]
+    fn decode_common(bytes: &'a [u8]) -> Option<Self> {
+        let mut s = Scan { bytes, at: 0 };
+        let message = s.enter(TAG_SEQUENCE, bytes.len())?;
+        if s.element(TAG_INTEGER, message)? != [3] {
+            return None;
+        }
+        // Elements after those of msgGlobalData and of the USM parameters
+        // are skipped, as the general path skips them.
+        let global = s.enter(TAG_SEQUENCE, message)?;
+        let msg_id = short_signed(s.element(TAG_INTEGER, global)?)?;
+        let max_size = short_signed(s.element(TAG_INTEGER, global)?)?;
+        let &[flags] = s.element(TAG_OCTET_STRING, global)? else {
+            return None;
+        };
+        let security_model = short_signed(s.element(TAG_INTEGER, global)?)?;
+        s.at = global;
+        let params = s.enter(TAG_OCTET_STRING, message)?;
+        let usm = s.enter(TAG_SEQUENCE, params)?;
+        let engine_id = s.element(TAG_OCTET_STRING, usm)?;
+        let engine_boots = u32::try_from(short_signed(s.element(TAG_INTEGER, usm)?)?).ok()?;
+        let engine_time = u32::try_from(short_signed(s.element(TAG_INTEGER, usm)?)?).ok()?;
+        let user_name = s.element(TAG_OCTET_STRING, usm)?;
+        let auth = s.tlv(TAG_OCTET_STRING, usm)?;
+        let priv_params = s.element(TAG_OCTET_STRING, usm)?;
+        s.at = params;
+        let data = match *bytes.get(s.at)? {
+            TAG_SEQUENCE => Data::Plaintext(s.tlv(TAG_SEQUENCE, message)?),
+            TAG_OCTET_STRING => Data::Encrypted(s.tlv(TAG_OCTET_STRING, message)?),
+            _ => return None,
+        };
+        Some(Self {
+            msg_id,
+            max_size,
+            flags,
+            security_model,
+            engine_id,
+            engine_boots,
+            engine_time,
+            user_name,
+            auth_params: auth.content,
+            auth_params_offset: auth.start,
+            priv_params,
+            data,
+        })
+    }
+
+    /// [`HeaderV3::decode`] of any message, element by element.
+    fn decode_general(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let mut outer = Reader::new(bytes);
         let mut r = outer.expect(TAG_SEQUENCE)?.reader();
         let version_tlv = r.expect(TAG_INTEGER)?;
@@ -764,6 +825,76 @@ mod tests {
                 .kind,
             DecodeErrorKind::UnknownVersion(2)
         );
+    }
+
+    /// Whether the one-pass header path took `bytes`; an error if it took
+    /// them and the general path rejects them or reads other fields.
+    fn one_pass_agrees(bytes: &[u8]) -> Result<bool, String> {
+        let Some(fast) = HeaderV3::decode_common(bytes) else {
+            return Ok(false);
+        };
+        let general = HeaderV3::decode_general(bytes).map_err(|e| format!("{bytes:02x?}: {e}"))?;
+        fn data<'a>(h: &HeaderV3<'a>) -> (bool, u8, usize, usize, &'a [u8]) {
+            match h.data {
+                Data::Plaintext(t) => (false, t.tag, t.offset, t.start, t.content),
+                Data::Encrypted(t) => (true, t.tag, t.offset, t.start, t.content),
+            }
+        }
+        let same = fast.msg_id == general.msg_id
+            && fast.max_size == general.max_size
+            && fast.flags == general.flags
+            && fast.security_model == general.security_model
+            && fast.engine_id == general.engine_id
+            && fast.engine_boots == general.engine_boots
+            && fast.engine_time == general.engine_time
+            && fast.user_name == general.user_name
+            && fast.auth_params == general.auth_params
+            && fast.auth_params_offset == general.auth_params_offset
+            && fast.priv_params == general.priv_params
+            && data(&fast) == data(&general);
+        same.then_some(true)
+            .ok_or_else(|| format!("{bytes:02x?}: other fields"))
+    }
+
+    /// Every byte of SNMPv3 messages (plaintext and encrypted, with bytes
+    /// after them) set to every value, and every length cut: whatever the
+    /// one-pass path takes, the general path takes alike.
+    #[test]
+    fn the_one_pass_header_agrees_under_every_single_byte_change() {
+        let mut long = message(MsgData::Plaintext(get(0x7fff_0000)), 24);
+        long.usm.user_name = Bytes::from(vec![b'u'; 130]);
+        let messages = [
+            message(MsgData::Plaintext(get(42)), 12),
+            message(
+                MsgData::Encrypted(Bytes::from_static(&[1, 2, 3, 4, 5, 6, 7, 8])),
+                48,
+            ),
+            message(MsgData::Plaintext(get(1)), 0),
+            long,
+        ];
+        let mut taken = 0;
+        for msg in messages {
+            let mut buf = BytesMut::new();
+            msg.encode(&mut buf);
+            assert!(
+                one_pass_agrees(&buf).expect("the paths agree"),
+                "an undamaged message"
+            );
+            buf.put_slice(&[0x30, 0x05, 0x00]);
+            for cut in 0..buf.len() {
+                one_pass_agrees(&buf[..cut]).expect("the paths agree");
+            }
+            for at in 0..buf.len() {
+                for byte in 0..=u8::MAX {
+                    let mut bytes = buf.to_vec();
+                    bytes[at] = byte;
+                    if one_pass_agrees(&bytes).expect("the paths agree") {
+                        taken += 1;
+                    }
+                }
+            }
+        }
+        assert!(taken > 1000, "the one-pass path took {taken} messages");
     }
 
     /// A discovery request as net-snmp 5.9 sends it (`snmpget -v3 -d`):
