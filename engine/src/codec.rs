@@ -787,7 +787,7 @@ pub fn varbind_encoded_len(vb: &VarBind) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use bytes::BytesMut;
 
     use super::*;
@@ -810,6 +810,32 @@ mod tests {
         Ok(out)
     }
 
+    /// Checks `agrees` (whether a one-pass decoder took the bytes it is
+    /// given; an error if the general path disagrees) on `message` followed
+    /// by a few bytes, cut at every length, and with each of its bytes set
+    /// to every value. How many of the changed messages it took.
+    pub(crate) fn count_single_byte_changes(
+        message: &[u8],
+        agrees: impl Fn(&[u8]) -> Result<bool, String>,
+    ) -> usize {
+        let mut message = message.to_vec();
+        message.extend_from_slice(&[0x30, 0x05, 0x00]);
+        for cut in 0..message.len() {
+            agrees(&message[..cut]).expect("the paths agree");
+        }
+        let mut taken = 0;
+        for at in 0..message.len() {
+            for byte in 0..=u8::MAX {
+                let mut bytes = message.clone();
+                bytes[at] = byte;
+                if agrees(&bytes).expect("the paths agree") {
+                    taken += 1;
+                }
+            }
+        }
+        taken
+    }
+
     /// Whether the one-pass header path took `bytes`; an error if it took
     /// them and the general path rejects them or reads other fields.
     fn one_pass_agrees(bytes: &[u8]) -> Result<bool, String> {
@@ -830,8 +856,9 @@ mod tests {
             .ok_or_else(|| format!("{bytes:02x?}: other fields"))
     }
 
-    /// Every byte of a message (with bytes after it) set to every value:
-    /// whatever the one-pass path takes, the general path takes alike. Each
+    /// Every byte of a message (with bytes after it) set to every value, and
+    /// every length cut: whatever the one-pass path takes, the general path
+    /// takes alike. Each
     /// element's length checked against its parent, not only the buffer,
     /// is what this finds wrong first.
     #[test]
@@ -847,18 +874,9 @@ mod tests {
         let mut taken = 0;
         for community in communities {
             let pdu = Pdu::new(PduType::Response, 0x1234_5678, varbinds.clone());
-            let mut message =
+            let message =
                 Message::new(Version::V2c, Bytes::copy_from_slice(community), pdu).to_vec();
-            message.extend_from_slice(&[0x30, 0x05, 0x00]);
-            for at in 0..message.len() {
-                for byte in 0..=u8::MAX {
-                    let mut bytes = message.clone();
-                    bytes[at] = byte;
-                    if one_pass_agrees(&bytes).expect("the paths agree") {
-                        taken += 1;
-                    }
-                }
-            }
+            taken += count_single_byte_changes(&message, one_pass_agrees);
         }
         assert!(taken > 1000, "the one-pass path took {taken} messages");
     }
