@@ -274,7 +274,9 @@ impl<'a> Scan<'a> {
     /// Moves past a primitive element; its contents.
     #[inline]
     pub(crate) fn element(&mut self, tag: u8, limit: usize) -> Option<&'a [u8]> {
-        self.tlv(tag, limit).map(|tlv| tlv.content)
+        let (start, end) = self.header(tag, limit)?;
+        self.at = end;
+        self.bytes.get(start..end)
     }
 
     /// Moves past an element; the element, as [`Reader::tlv`] reads it
