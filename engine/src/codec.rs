@@ -860,9 +860,8 @@ pub(crate) mod tests {
 
     /// Every byte of a message (with bytes after it) set to every value, and
     /// every length cut: whatever the one-pass path takes, the general path
-    /// takes alike. Each
-    /// element's length checked against its parent, not only the buffer,
-    /// is what this finds wrong first.
+    /// takes alike. Each element's length checked against its parent, not
+    /// only the buffer, is what this finds wrong first.
     #[test]
     fn the_one_pass_header_agrees_under_every_single_byte_change() {
         let varbinds = vec![

@@ -1300,8 +1300,7 @@ impl Table {
 
     /// Inserts `entry` under a fresh id: request-ids in 1..=2^31-1, one
     /// after another from a random start (RFC 3416 allows negative ids, but
-    /// agents mishandle them).
-    /// Inserts `entry` under a fresh id: the guard that removes it, which
+    /// agents mishandle them). Returns the guard that removes it, which
     /// holds `table` (borrowed by an exchange, shared by a
     /// [`PendingRequest`]).
     fn insert<T: Deref<Target = Self>>(table: T, entry: Entry) -> Result<Guard<T>, Error> {
@@ -1785,9 +1784,9 @@ fn encode_v3(
     Ok(())
 }
 
-/// Removes a request's entry when its future completes or is dropped.
-/// Removes a request's entry and aliases when dropped; `T` is how it holds
-/// the table (`&Table` in an exchange: no reference count to change).
+/// Removes a request's entry and aliases when its future completes or is
+/// dropped; `T` is how it holds the table (`&Table` in an exchange: no
+/// reference count to change).
 struct Guard<T: Deref<Target = Table>> {
     table: T,
     id: i32,

@@ -279,7 +279,10 @@ impl Transport for UdpTransport {
     }
 
     /// On Linux, `recvmmsg`: every datagram waiting, up to the spare slots,
-    /// in one system call.
+    /// in one system call. A call offers room for four times the batch the
+    /// call before it took (at least 16 slots, every one after a call that
+    /// filled all it offered): setting up a slot no datagram fills costs
+    /// more than a steady queue should pay.
     ///
     /// A call that fills fewer slots than it had emptied the socket's queue:
     /// the readiness is cleared then, so that the next call waits for the

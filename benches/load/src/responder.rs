@@ -11,7 +11,8 @@
 //! cost is the kernel's, and at 256 requests in flight the responder's
 //! core is the bottleneck of the fastest clients. The client receives the
 //! same datagrams either way (the kernel cuts them apart before they reach
-//! its socket, in the softirq of the responder's send). A request is decoded with `MessageHeader`
+//! its socket, in the softirq of the responder's send). A request is
+//! decoded with `MessageHeader`
 //! and its varbinds; the response is encoded into a reused `Vec` (the
 //! encoders write a byte at a time, which a `Vec` takes inline), with a
 //! reused varbind `Vec`.
@@ -219,12 +220,12 @@ impl Batch {
             } else {
                 0
             };
-            if run >= 2 {
+            // A run of two or more is at most GSO_MAX_BYTES: its length fits.
+            if let (2.., Ok(segment)) = (run, u16::try_from(self.responses[sent].len())) {
                 let slices: Vec<IoSlice<'_>> = self.responses[sent..sent + run]
                     .iter()
                     .map(|b| IoSlice::new(b))
                     .collect();
-                let segment = self.responses[sent].len() as u16;
                 match nix::sys::socket::sendmsg(
                     fd,
                     &slices,
@@ -243,12 +244,9 @@ impl Batch {
                 continue;
             }
             // Up to where the next run begins, which the next turn sends.
-            let end = match self.gso {
-                true => (sent + 1..n)
-                    .find(|&i| gso_run(&self.responses[..n], &self.to, i) >= 2)
-                    .unwrap_or(n),
-                false => n,
-            };
+            let end = (sent + 1..n)
+                .find(|&i| self.gso && gso_run(&self.responses[..n], &self.to, i) >= 2)
+                .unwrap_or(n);
             let slices: Vec<[IoSlice<'_>; 1]> = self.responses[sent..end]
                 .iter()
                 .map(|b| [IoSlice::new(b)])
