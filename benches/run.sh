@@ -21,13 +21,23 @@
 # "other CPU%" column is what else ran on the machine meanwhile: a noisy
 # run shows there.
 #
+# The responders spin (SPIN=1, the default): they poll their sockets
+# without sleeping, as an agent on another machine costs its clients
+# nothing to wake. A responder that sleeps (SPIN=0) is woken in the softirq
+# of a client's send, on the client's core and CPU time; in a virtual
+# machine that wake-up is an inter-processor interrupt that exits to the
+# hypervisor, dearer the busier the host, and it charges most the clients
+# that leave the responder idle most (the fastest). "resp CPU%" is then the
+# share of the run the responder spent answering (its busy time, which it
+# reports over SNMP), not its CPU time, which is always a whole core.
+#
 # A client run during which other work used more than MAX_OTHER (30) % of a
 # core is run again, up to RETRIES (2) more times and RETRY_BUDGET (24)
 # times in all, and the quietest attempt kept: on a busy machine the set
 # takes up to a minute or two longer, and the "other CPU%" column says how
 # noisy the kept runs were.
 #
-# Environment: REPEATS (3), SCALE (1.0, multiplies request counts),
+# Environment: REPEATS (3), SCALE (1.0, multiplies request counts), SPIN (1),
 # PACED_RATE (120000), PACED_PORT (19990),
 # CLIENTS ("snmux async-snmp raw raw-batch net-snmp harness"), THREADS (1: current-thread runtime),
 # PORTS (10000, capped by the open-file limit), RETRIES, RETRY_BUDGET, MAX_OTHER,
@@ -48,6 +58,7 @@ PORTS=${PORTS:-10000}
 RETRIES=${RETRIES:-2}
 RETRY_BUDGET=${RETRY_BUDGET:-24}
 MAX_OTHER=${MAX_OTHER:-30}
+SPIN=${SPIN:-1}
 RESULTS=${RESULTS:-$(mktemp /tmp/snmux-bench.XXXXXX.jsonl)}
 BIN=${CARGO_TARGET_DIR:-target}/release/snmux-bench
 
@@ -72,8 +83,13 @@ scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { x = int(n * s); print (x < 1 ? 1
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+spin=()
+if [[ $SPIN == 1 ]]; then
+    spin=(--spin)
+fi
 log=$(mktemp /tmp/snmux-bench-responder.XXXXXX.log)
-$RESPONDER_CPU "$BIN" responder --base-port "$BASE_PORT" --count "$PORTS" --tables 100000,89 2>"$log" &
+$RESPONDER_CPU "$BIN" responder --base-port "$BASE_PORT" --count "$PORTS" --tables 100000,89 \
+    "${spin[@]}" 2>"$log" &
 responder=$!
 $RESPONDER_CPU "$BIN" silent --base-port "$SILENT_PORT" 2>/dev/null &
 silent=$!
@@ -82,10 +98,12 @@ silent=$!
 # as its agent slows, and the uncapped responder answers v3 slower).
 paced_log=$(mktemp /tmp/snmux-bench-paced.XXXXXX.log)
 $RESPONDER_CPU "$BIN" responder --base-port "$PACED_PORT" --count 1 --tables 89 \
-    --max-rate "$PACED_RATE" 2>"$paced_log" &
+    --max-rate "$PACED_RATE" "${spin[@]}" 2>"$paced_log" &
 paced=$!
 # Waits for all to exit: a run right after this one binds the same ports.
-trap 'kill "$responder" "$silent" "$paced" 2>/dev/null; wait "$responder" "$silent" "$paced" 2>/dev/null || true' EXIT
+# (A stopped responder gets the signal once continued.)
+trap 'kill "$responder" "$silent" "$paced" 2>/dev/null; kill -CONT "$responder" "$paced" 2>/dev/null;
+    wait "$responder" "$silent" "$paced" 2>/dev/null || true' EXIT
 for l in "$log" "$paced_log"; do
     for _ in $(seq 300); do
         # The responder's own line: an error ("Address already in use")
@@ -97,6 +115,11 @@ for l in "$log" "$paced_log"; do
     grep -q '^responder: ready' "$l" || { cat "$l" >&2; echo "a responder did not start" >&2; exit 1; }
 done
 paced_tag="@$((PACED_RATE / 1000))k/s"
+# Two spinning responders on one core would share it: the paced one is
+# stopped but while its workloads run, and the other meanwhile.
+if [[ $SPIN == 1 ]]; then
+    kill -STOP "$paced"
+fi
 
 target=127.0.0.1:$BASE_PORT
 # name | arguments
@@ -127,12 +150,20 @@ workloads=(
 # other work took more than MAX_OTHER % of a core during it.
 retried=0
 run_one() {
-    local best="" best_other=1000000 line other attempt pid=$responder
-    [[ $1 == *--tag* ]] && pid=$paced
+    local best="" best_other=1000000 line other attempt pid=$responder port=$BASE_PORT
+    [[ $1 == *--tag* ]] && pid=$paced port=$PACED_PORT
+    local busy=()
+    if [[ $SPIN == 1 ]]; then
+        busy=(--responder-busy "127.0.0.1:$port")
+        if [[ $pid == "$paced" ]]; then
+            kill -STOP "$responder"
+            kill -CONT "$paced"
+        fi
+    fi
     for ((attempt = 0; attempt <= RETRIES; attempt++)); do
         # shellcheck disable=SC2086 # the workload's words are arguments
         if ! line=$($CLIENT_CPU "$BIN" $1 --client "$2" --threads "$THREADS" \
-            --responder-pid "$pid"); then
+            --responder-pid "$pid" "${busy[@]}"); then
             echo "failed: $1 --client $2" >&2
             continue
         fi
@@ -145,6 +176,10 @@ run_one() {
         retried=$((retried + 1))
         sleep 1
     done
+    if [[ $SPIN == 1 && $pid == "$paced" ]]; then
+        kill -STOP "$paced"
+        kill -CONT "$responder"
+    fi
     if [[ -n "$best" ]]; then echo "$best"; fi
 }
 
@@ -185,7 +220,12 @@ echo
 echo "snmux-bench on $(nproc) cores, $(uname -r); $elapsed s; responder used ${responder_cpu} s of CPU;" \
     "$retried runs retried for noise; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ops are GETs, walks or pending requests; req are PDUs. Medians of $REPEATS. Ratios are snmux's figure over the other's."
-echo "CPU µs: client user+system CPU (getrusage) per req/op; resp CPU%: the responder's core; other CPU%: the rest of the machine"
+if [[ $SPIN == 1 ]]; then
+    resp="the share of the run the (spinning) responder spent answering"
+else
+    resp="the responder's CPU over the run"
+fi
+echo "CPU µs: client user+system CPU (getrusage) per req/op; resp CPU%: $resp; other CPU%: the rest of the machine"
 echo
 "$BIN" report "$RESULTS"
 echo

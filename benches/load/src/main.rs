@@ -179,6 +179,16 @@ struct ResponderArgs {
     /// carries).
     #[arg(long)]
     max_rate: Option<u32>,
+    /// Polls its sockets without sleeping between requests, as an agent
+    /// on another machine costs its clients nothing to wake: on one
+    /// machine a sleeping responder is woken in the softirq of each
+    /// client's send, which charges the client for it (dearly in a
+    /// virtual machine, where waking an idle core is an inter-processor
+    /// interrupt that exits to the hypervisor). GET of
+    /// 1.3.6.1.4.1.99999.4.0 (Counter64) reads the µs it spent answering
+    /// rather than spinning.
+    #[arg(long)]
+    spin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -236,6 +246,12 @@ struct Common {
     /// The responder's process id, to report its CPU use during the run.
     #[arg(long)]
     responder_pid: Option<u32>,
+    /// A responder's address, to report the share of the run it was busy
+    /// answering (GET of its busy time, before and after): for a
+    /// responder that spins (`responder --spin`), whose CPU use is always
+    /// a whole core.
+    #[arg(long)]
+    responder_busy: Option<SocketAddr>,
     /// The community.
     #[arg(long, default_value = "public")]
     community: String,

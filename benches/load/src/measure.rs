@@ -1,8 +1,11 @@
 //! What a client run measures: its own CPU time and peak RSS
 //! (`getrusage(RUSAGE_SELF)`), its current RSS, the responder's CPU time
-//! (`/proc/PID/stat`), and latencies.
+//! (`/proc/PID/stat`) or busy time (an SNMP GET), and latencies.
 
+use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
+
+use snmux::{AnyPdu, Bytes, Message, MessageHeader, Oid, Pdu, PduType, Value, VarBind, Version};
 
 use nix::sys::resource::{UsageWho, getrusage};
 
@@ -73,6 +76,53 @@ pub(crate) fn process_cpu(pid: u32) -> Option<Duration> {
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// The time the responder at `responder` has spent answering so far:
+/// one SNMPv2c GET of its busy counter
+/// ([`BUSY_ARCS`](crate::responder::BUSY_ARCS)) from a socket of its
+/// own, waiting at most a second. `None` if no answer came or it was not
+/// a Counter64.
+pub(crate) fn responder_busy(responder: SocketAddr, community: &str) -> Option<Duration> {
+    let local: SocketAddr = match responder {
+        SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let socket = UdpSocket::bind(local).ok()?;
+    socket.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+    let oid = Oid::from_slice(crate::responder::BUSY_ARCS);
+    let request_id = 0x5eed;
+    let mut request = Vec::new();
+    Message {
+        version: Version::V2c,
+        community: Bytes::copy_from_slice(community.as_bytes()),
+        pdu: AnyPdu::Pdu(Pdu::new(
+            PduType::GetRequest,
+            request_id,
+            vec![VarBind::null(oid.clone())],
+        )),
+    }
+    .encode(&mut request);
+    socket.send_to(&request, responder).ok()?;
+    let mut buf = vec![0; 1500];
+    loop {
+        let (n, from) = socket.recv_from(&mut buf).ok()?;
+        let bytes = Bytes::copy_from_slice(&buf[..n]);
+        let Ok(header) = MessageHeader::decode(&bytes) else {
+            continue;
+        };
+        if from != responder || header.request_id != request_id {
+            continue;
+        }
+        let varbinds = header.varbinds(&bytes).ok()?;
+        return match varbinds.first() {
+            Some(VarBind {
+                oid: o,
+                value: Value::Counter64(us),
+            }) if *o == oid => Some(Duration::from_micros(*us)),
+            _ => None,
+        };
+    }
 }
 
 /// Busy CPU time of the whole machine so far, all cores (user, nice,

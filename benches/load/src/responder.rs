@@ -77,8 +77,16 @@ pub(crate) fn serve(args: &ResponderArgs) -> Result<(), String> {
     let mut batch = Batch::new();
     let mut pace = args.max_rate.map(Pace::new);
     let mut events = vec![EpollEvent::empty(); 256];
+    // Spinning, a poll returns at once; otherwise it sleeps until a
+    // request arrives.
+    let timeout = if args.spin {
+        EpollTimeout::ZERO
+    } else {
+        EpollTimeout::NONE
+    };
     loop {
-        let n = match epoll.wait(&mut events, EpollTimeout::NONE) {
+        let n = match epoll.wait(&mut events, timeout) {
+            Ok(0) => continue,
             Ok(n) => n,
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(format!("epoll_wait: {e}")),
@@ -86,7 +94,10 @@ pub(crate) fn serve(args: &ResponderArgs) -> Result<(), String> {
         for event in &events[..n] {
             let socket = &sockets[event.data() as usize];
             for _ in 0..ROUNDS {
+                let busy_since = Instant::now();
                 let n = batch.serve(socket, &mut agent);
+                // The pace's waits are not counted.
+                agent.pdus.busy += busy_since.elapsed();
                 if let Some(pace) = &mut pace {
                     pace.answered(n);
                 }
@@ -374,6 +385,7 @@ impl Agent {
                 mib,
                 varbinds: Vec::new(),
                 cursors: Vec::new(),
+                busy: Duration::ZERO,
             },
             community: community.as_bytes().to_vec(),
             v3,
@@ -569,7 +581,14 @@ struct PduAgent {
     varbinds: Vec<VarBind>,
     /// GETBULK: the next object index of each repeater, reused.
     cursors: Vec<usize>,
+    /// The time spent answering so far: what GET of [`BUSY_ARCS`] reads.
+    busy: Duration,
 }
+
+/// The responder's busy time, in µs (Counter64), outside the walked MIB:
+/// the time it spent answering, as opposed to waiting or spinning
+/// (`--spin`), which its CPU time does not tell apart.
+pub(crate) const BUSY_ARCS: &[u32] = &[1, 3, 6, 1, 4, 1, 99999, 4, 0];
 
 impl PduAgent {
     /// The response's varbinds to a request PDU (`None` for another PDU
@@ -585,7 +604,14 @@ impl PduAgent {
         varbinds.clear();
         match pdu_type {
             PduType::GetRequest => {
-                varbinds.extend(asked.iter().map(|vb| self.mib.get(&vb.oid)));
+                varbinds.extend(asked.iter().map(|vb| {
+                    if vb.oid.arcs() == BUSY_ARCS {
+                        let us = u64::try_from(self.busy.as_micros()).unwrap_or(u64::MAX);
+                        VarBind::new(vb.oid.clone(), Value::Counter64(us))
+                    } else {
+                        self.mib.get(&vb.oid)
+                    }
+                }));
             }
             PduType::GetNextRequest => {
                 varbinds.extend(
@@ -717,6 +743,29 @@ mod tests {
             got.sort();
             assert_eq!(got, want);
         }
+    }
+
+    /// The busy time a responder counts is what a client reads over SNMP.
+    #[test]
+    fn a_client_reads_the_busy_time() {
+        let socket = bind("127.0.0.1:0".parse().expect("literal"), None).expect("bind");
+        socket.set_nonblocking(true).expect("non-blocking");
+        let addr = socket.local_addr().expect("addr");
+        let server = std::thread::spawn(move || {
+            let mut agent = agent();
+            agent.pdus.busy = Duration::from_micros(1_234_567);
+            let mut batch = Batch::new();
+            while batch.serve(&socket, &mut agent) == 0 {
+                std::thread::yield_now();
+            }
+        });
+        let busy = crate::measure::responder_busy(addr, "public");
+        server.join().expect("the server");
+        assert_eq!(busy, Some(Duration::from_micros(1_234_567)));
+        // A responder that does not answer: no figure, after the wait.
+        let socket = bind("127.0.0.1:0".parse().expect("literal"), None).expect("bind");
+        let addr = socket.local_addr().expect("addr");
+        assert_eq!(crate::measure::responder_busy(addr, "public"), None);
     }
 
     #[test]

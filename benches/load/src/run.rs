@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -60,7 +61,7 @@ pub(crate) fn client(common: &Common, workload: Workload) -> Result<(), String> 
             .build()
     }
     .map_err(|e| format!("runtime: {e}"))?;
-    let mut meter = Meter::new(common.responder_pid);
+    let mut meter = Meter::new(common);
     let outcome = runtime.block_on(async {
         match (common.client, &workload) {
             (ClientKind::Snmux, Workload::Get(a)) => snmux_client::get(a, &mut meter).await,
@@ -198,12 +199,15 @@ struct Snapshot {
     usage: Usage,
     rss_kib: u64,
     responder_cpu: Option<Duration>,
+    /// The responder's time spent answering (`--responder-busy`).
+    responder_busy: Option<Duration>,
     machine_busy: Option<Duration>,
 }
 
 impl Snapshot {
     fn take(responder: Option<u32>) -> Snapshot {
         Snapshot {
+            responder_busy: None,
             machine_busy: measure::machine_busy(),
             responder_cpu: responder.and_then(measure::process_cpu),
             rss_kib: measure::rss_kib(),
@@ -218,25 +222,55 @@ impl Snapshot {
 #[derive(Debug)]
 pub(crate) struct Meter {
     responder: Option<u32>,
+    /// The responder to ask for its busy time, and the community.
+    busy: Option<(SocketAddr, String)>,
     start: Option<Snapshot>,
     stop: Option<Snapshot>,
 }
 
 impl Meter {
-    pub(crate) fn new(responder: Option<u32>) -> Meter {
+    pub(crate) fn new(common: &Common) -> Meter {
         Meter {
-            responder,
+            responder: common.responder_pid,
+            busy: common
+                .responder_busy
+                .map(|addr| (addr, common.community.clone())),
             start: None,
             stop: None,
         }
     }
 
-    pub(crate) fn start(&mut self) {
-        self.start = Some(Snapshot::take(self.responder));
+    /// A meter without a responder to watch.
+    #[cfg(test)]
+    pub(crate) fn alone() -> Meter {
+        Meter {
+            responder: None,
+            busy: None,
+            start: None,
+            stop: None,
+        }
     }
 
+    fn responder_busy(&self) -> Option<Duration> {
+        let (addr, community) = self.busy.as_ref()?;
+        measure::responder_busy(*addr, community)
+    }
+
+    /// Starts the window; the responder's busy time is asked for first,
+    /// outside it.
+    pub(crate) fn start(&mut self) {
+        let busy = self.responder_busy();
+        self.start = Some(Snapshot {
+            responder_busy: busy,
+            ..Snapshot::take(self.responder)
+        });
+    }
+
+    /// Ends the window; the responder's busy time is asked for after it.
     pub(crate) fn stop(&mut self) {
-        self.stop = Some(Snapshot::take(self.responder));
+        let mut stop = Snapshot::take(self.responder);
+        stop.responder_busy = self.responder_busy();
+        self.stop = Some(stop);
     }
 
     /// The time since the start.
@@ -275,8 +309,14 @@ impl Meter {
             .as_secs_f64();
         let per = |n: f64| if n > 0.0 { cpu * 1e6 / n } else { 0.0 };
         let rate = |n: f64| if seconds > 0.0 { n / seconds } else { 0.0 };
-        let responder_pct = match (start.responder_cpu, stop.responder_cpu) {
-            (Some(a), Some(b)) if seconds > 0.0 => {
+        // A spinning responder's CPU is a whole core: its busy time says
+        // how much of it answering took.
+        let responder_use = match (start.responder_busy, stop.responder_busy) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => start.responder_cpu.zip(stop.responder_cpu),
+        };
+        let responder_pct = match responder_use {
+            Some((a, b)) if seconds > 0.0 => {
                 json!(round(
                     b.saturating_sub(a).as_secs_f64() * 100.0 / seconds,
                     1
