@@ -404,18 +404,36 @@ impl WalkState {
         // Every accepted OID is inside the subtree, and so is the last one
         // of the previous response unless the walk started outside it.
         let last_inside = self.last.starts_with(&self.root);
+        let root_len = self.root.len();
         for i in 0..varbinds.len() {
             let vb = &varbinds[i];
             let previous = match kept {
                 0 => &self.last,
                 n => &varbinds[n - 1].oid,
             };
+            // The usual case first, a table's next row: previous is inside
+            // the subtree, and vb differs from it in its last
+            // sub-identifier only, which is greater, after at least the
+            // root's sub-identifiers.
+            if (kept > 0 || last_inside) && !vb.value.is_exception() {
+                if let (Some((next, head)), Some((before, previous_head))) =
+                    (vb.oid.arcs().split_last(), previous.arcs().split_last())
+                {
+                    if next > before && head.len() >= root_len && head == previous_head {
+                        if i != kept {
+                            varbinds.swap(kept, i);
+                        }
+                        kept += 1;
+                        continue;
+                    }
+                }
+            }
             // One pass over the two: vb follows previous by where they
             // differ, and, previous being inside the subtree, is inside it
             // if it shares the root's sub-identifiers with previous.
             let common = vb.oid.common_prefix_len(previous);
             let inside = if kept > 0 || last_inside {
-                common >= self.root.len()
+                common >= root_len
             } else {
                 vb.oid.starts_with(&self.root)
             };
