@@ -664,16 +664,7 @@ impl RequestPdu<'_> {
             *buf = self.encode_message(version, community, request_id);
             return;
         };
-        // Headers of at most 6 bytes (lengths below 2^32), INTEGERs of at
-        // most 6 (i32s), sub-identifiers of at most 5.
-        let bound = 6
-            + 6
-            + 6
-            + community.len()
-            + 6
-            + 3 * 6
-            + 6
-            + oids.iter().map(|o| 14 + 5 * o.len()).sum::<usize>();
+        let bound = 6 + 6 + 6 + community.len() + null_request_bound(oids);
         buf.clear();
         buf.resize(bound, 0);
         let mut w = Backward {
@@ -681,19 +672,7 @@ impl RequestPdu<'_> {
             at: bound,
         };
         let end = w.at;
-        for oid in oids.iter().rev() {
-            let varbind_end = w.at;
-            w.slice(&[TAG_NULL, 0]);
-            let oid_end = w.at;
-            w.oid_content(oid);
-            w.header(TAG_OID, oid_end - w.at);
-            w.header(TAG_SEQUENCE, varbind_end - w.at);
-        }
-        w.header(TAG_SEQUENCE, end - w.at);
-        w.int(TAG_INTEGER, self.error_index.into());
-        w.int(TAG_INTEGER, self.error_status.into());
-        w.int(TAG_INTEGER, request_id.into());
-        w.header(self.pdu_type.tag(), end - w.at);
+        w.null_request(self, oids, request_id);
         w.slice(community);
         w.header(TAG_OCTET_STRING, community.len());
         w.int(TAG_INTEGER, version.wire().into());
@@ -704,11 +683,18 @@ impl RequestPdu<'_> {
     }
 }
 
+/// The most bytes [`Backward::null_request`] writes for `oids`: headers of
+/// at most 6 bytes (lengths below 2^32), INTEGERs of at most 6 (i32s),
+/// sub-identifiers of at most 5.
+pub(crate) fn null_request_bound(oids: &[Oid]) -> usize {
+    6 + 3 * 6 + 6 + oids.iter().map(|o| 14 + 5 * o.len()).sum::<usize>()
+}
+
 /// Writes BER backwards, from the end of `buf` to its start: `at` is where
 /// the bytes written so far begin.
-struct Backward<'a> {
-    buf: &'a mut [u8],
-    at: usize,
+pub(crate) struct Backward<'a> {
+    pub(crate) buf: &'a mut [u8],
+    pub(crate) at: usize,
 }
 
 impl Backward<'_> {
@@ -718,8 +704,28 @@ impl Backward<'_> {
         self.buf[self.at] = b;
     }
 
+    /// A request PDU of `pdu`'s type and error fields, `request_id` and a
+    /// NULL varbind for each of `oids` (which are `pdu`'s).
     #[inline]
-    fn slice(&mut self, s: &[u8]) {
+    pub(crate) fn null_request(&mut self, pdu: &RequestPdu<'_>, oids: &[Oid], request_id: i32) {
+        let end = self.at;
+        for oid in oids.iter().rev() {
+            let varbind_end = self.at;
+            self.slice(&[TAG_NULL, 0]);
+            let oid_end = self.at;
+            self.oid_content(oid);
+            self.header(TAG_OID, oid_end - self.at);
+            self.header(TAG_SEQUENCE, varbind_end - self.at);
+        }
+        self.header(TAG_SEQUENCE, end - self.at);
+        self.int(TAG_INTEGER, pdu.error_index.into());
+        self.int(TAG_INTEGER, pdu.error_status.into());
+        self.int(TAG_INTEGER, request_id.into());
+        self.header(pdu.pdu_type.tag(), end - self.at);
+    }
+
+    #[inline]
+    pub(crate) fn slice(&mut self, s: &[u8]) {
         let start = self.at - s.len();
         self.buf[start..self.at].copy_from_slice(s);
         self.at = start;
@@ -728,7 +734,7 @@ impl Backward<'_> {
     /// A tag and the length of the contents written after it (X.690
     /// §8.1.3: short form below 128, else the fewest bytes).
     #[inline]
-    fn header(&mut self, tag: u8, len: usize) {
+    pub(crate) fn header(&mut self, tag: u8, len: usize) {
         if len < 0x80 {
             self.u8(len as u8);
         } else {
@@ -746,7 +752,7 @@ impl Backward<'_> {
 
     /// A signed-minimal INTEGER (X.690 §8.3).
     #[inline]
-    fn int(&mut self, tag: u8, v: i64) {
+    pub(crate) fn int(&mut self, tag: u8, v: i64) {
         let n = int_len(v);
         for i in 0..n {
             self.u8((v >> (8 * i)) as u8);

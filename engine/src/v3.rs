@@ -9,9 +9,10 @@ use bytes::{BufMut, Bytes};
 
 use crate::ber::*;
 use crate::codec::{
-    Scan, decode_varbinds, encode_varbinds, pdu_content_len_of, request_lens, write_request,
+    Backward, Scan, decode_varbinds, encode_varbinds, null_request_bound, pdu_content_len_of,
+    request_lens, write_request,
 };
-use crate::{DecodeError, DecodeErrorKind, Pdu, PduType, RequestPdu, Version};
+use crate::{DecodeError, DecodeErrorKind, Pdu, PduType, RequestPdu, RequestVarBinds, Version};
 
 /// msgFlags authFlag (RFC 3412 §6.4).
 pub const FLAG_AUTH: u8 = 0x01;
@@ -365,8 +366,108 @@ pub(crate) struct RequestLayout {
 }
 
 impl RequestV3<'_> {
-    /// Writes the message into `buf` (cleared first, and sized exactly).
+    /// Writes the message into `buf`, replacing what it held; `buf` may
+    /// keep more capacity than the message needs.
+    ///
+    /// A request of NULL varbinds (GET, GETNEXT, GETBULK) is written from
+    /// its end towards its start, as [`RequestPdu::encode_message_into`]
+    /// writes SNMPv2c's: each length is known when its header is written.
     pub(crate) fn write(&self, buf: &mut Vec<u8>) -> RequestLayout {
+        let RequestVarBinds::Null(oids) = self.pdu.varbinds else {
+            return self.write_forward(buf);
+        };
+        // Room for the cipher's padding after the scopedPDU: less than a
+        // block (8 bytes, DES's).
+        let pad_room = if self.privacy.is_some() { 8 } else { 0 };
+        let priv_len = if self.privacy.is_some() { PRIV_LEN } else { 0 };
+        // Headers of at most 6 bytes, INTEGERs of at most 6.
+        let bound = 6
+            + 3
+            + 6
+            + 3 * 6
+            + 3
+            + 2 * 6
+            + 6
+            + self.engine_id.len()
+            + 2 * 6
+            + 6
+            + self.user_name.len()
+            + 6
+            + self.auth_len
+            + 6
+            + priv_len
+            + 6
+            + 6
+            + 6
+            + self.context_engine_id.len()
+            + 6
+            + self.context_name.len()
+            + null_request_bound(oids)
+            + pad_room;
+        buf.clear();
+        buf.resize(bound, 0);
+        let mut w = Backward {
+            buf: &mut buf[..],
+            at: bound - pad_room,
+        };
+        let scoped_end = w.at;
+        w.null_request(&self.pdu, oids, self.msg_id);
+        w.slice(self.context_name);
+        w.header(TAG_OCTET_STRING, self.context_name.len());
+        w.slice(self.context_engine_id);
+        w.header(TAG_OCTET_STRING, self.context_engine_id.len());
+        w.header(TAG_SEQUENCE, scoped_end - w.at);
+        let scoped_at = w.at;
+        let scoped_len = scoped_end - scoped_at;
+        // The padding, zeros, ends the message.
+        let end = match self.privacy {
+            Some(p) => {
+                let ciphertext_len = p.ciphertext_len(scoped_len);
+                debug_assert!(ciphertext_len - scoped_len <= pad_room);
+                w.header(TAG_OCTET_STRING, ciphertext_len);
+                scoped_at + ciphertext_len
+            }
+            None => scoped_end,
+        };
+        // msgPrivacyParameters and msgAuthenticationParameters: zeros, for
+        // the caller to fill in.
+        w.at -= priv_len;
+        let priv_at = w.at;
+        w.header(TAG_OCTET_STRING, priv_len);
+        w.at -= self.auth_len;
+        let auth_at = w.at;
+        w.header(TAG_OCTET_STRING, self.auth_len);
+        w.slice(self.user_name);
+        w.header(TAG_OCTET_STRING, self.user_name.len());
+        w.int(TAG_INTEGER, self.engine_time.into());
+        w.int(TAG_INTEGER, self.engine_boots.into());
+        w.slice(self.engine_id);
+        w.header(TAG_OCTET_STRING, self.engine_id.len());
+        let usm_end = priv_at + priv_len;
+        w.header(TAG_SEQUENCE, usm_end - w.at);
+        w.header(TAG_OCTET_STRING, usm_end - w.at);
+        let global_end = w.at;
+        w.int(TAG_INTEGER, SECURITY_MODEL_USM.into());
+        w.slice(&[self.flags]);
+        w.header(TAG_OCTET_STRING, 1);
+        w.int(TAG_INTEGER, self.max_size.into());
+        w.int(TAG_INTEGER, self.msg_id.into());
+        w.header(TAG_SEQUENCE, global_end - w.at);
+        w.int(TAG_INTEGER, Version::V3.wire().into());
+        w.header(TAG_SEQUENCE, end - w.at);
+        let start = w.at;
+        buf.copy_within(start..end, 0);
+        buf.truncate(end - start);
+        RequestLayout {
+            auth_offset: auth_at - start,
+            priv_offset: priv_at - start,
+            scoped_offset: scoped_at - start,
+            scoped_len,
+        }
+    }
+
+    /// [`RequestV3::write`] from the start: the lengths computed first.
+    fn write_forward(&self, buf: &mut Vec<u8>) -> RequestLayout {
         let pdu_lens = request_lens(&self.pdu, self.msg_id);
         let scoped_content = tlv_len(self.context_engine_id.len())
             + tlv_len(self.context_name.len())
@@ -667,10 +768,8 @@ mod tests {
 
     #[test]
     fn a_request_is_written_as_the_message_would_be() {
-        let oids = [
-            oid!(1, 3, 6, 1, 2, 1, 1, 1, 0),
-            oid!(1, 3, 6, 1, 2, 1, 1, 3, 0),
-        ];
+        // Twelve make the lengths of the PDU and all around it long-form.
+        let oids: Vec<_> = (0..12).map(|i| oid!(1, 3, 6, 1, 2, 1, 1, i, 0)).collect();
         let protocols = [
             None,
             Some(snmux_usm::PrivProtocol::Des),
@@ -683,7 +782,7 @@ mod tests {
             (24, protocols[1]),
             (48, protocols[2]),
         ] {
-            for n in 0..=2 {
+            for n in [0, 1, 2, 12] {
                 for msg_id in [1, 300, 0x7fff_ffff] {
                     let pdu = RequestPdu::null(PduType::GetRequest, &oids[..n]);
                     let request = RequestV3 {
@@ -726,7 +825,11 @@ mod tests {
                     let mut want = BytesMut::new();
                     let auth_offset = message.encode(&mut want);
                     assert_eq!(buf, want.to_vec(), "{auth_len} {privacy:?} {n} {msg_id}");
-                    assert_eq!(buf.capacity(), buf.len());
+                    // The two writers agree.
+                    let mut forward = vec![9; 3];
+                    assert_eq!(request.write_forward(&mut forward), layout);
+                    assert_eq!(forward, buf);
+                    assert_eq!(forward.capacity(), forward.len());
                     assert_eq!(layout.auth_offset, auth_offset);
                     assert_eq!(layout.scoped_len, plain.len());
                     assert_eq!(
