@@ -62,6 +62,10 @@
 //! in µs. With `--responder-pid` the responder's CPU over the window comes
 //! from `/proc/PID/stat`; `other_cpu_pct` is the rest of the machine's busy
 //! time (`/proc/stat`) less the client's and the responder's: the noise.
+//! With `--responder-busy ADDR`, `responder_cpu_pct` is instead the share
+//! of the window the responder at ADDR spent answering, which it reports
+//! over SNMP (a GET before and after the window): for a responder that
+//! spins (`responder --spin`), whose CPU is always a whole core.
 //! The runtime is tokio's current-thread one unless `--threads N` > 1.
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations, unreachable_pub)]
