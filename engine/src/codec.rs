@@ -243,7 +243,7 @@ impl<'a> Scan<'a> {
     /// The element at the cursor, if it has `tag`, a length of at most two
     /// bytes, and contents that end by `limit`: where its contents start
     /// and end.
-    #[inline]
+    #[inline(always)]
     fn header(&self, tag: u8, limit: usize) -> Option<(usize, usize)> {
         let b = self.bytes;
         let i = self.at;
@@ -272,7 +272,7 @@ impl<'a> Scan<'a> {
     }
 
     /// Moves past a primitive element; its contents.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn element(&mut self, tag: u8, limit: usize) -> Option<&'a [u8]> {
         let (start, end) = self.header(tag, limit)?;
         self.at = end;
