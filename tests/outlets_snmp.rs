@@ -328,11 +328,10 @@ async fn readings_are_scaled_and_unmeasured_is_none() {
 
 #[tokio::test]
 async fn no_agent_is_a_timeout() {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound, and never read, for the whole test: were it let go, another
+    // test's agent could take the port (one did, and answered).
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
     let engine = engine();
     let pdu = engine
         .manager(([127, 0, 0, 1], port).into(), Security::v2c("private"))
@@ -347,6 +346,7 @@ async fn no_agent_is_a_timeout() {
         Error::Timeout { after, .. } => assert_eq!(after, Duration::from_millis(500)),
         other => panic!("{other}"),
     }
+    drop(silent);
 }
 
 #[tokio::test]
