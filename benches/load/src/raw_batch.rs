@@ -304,7 +304,7 @@ mod tests {
             }
             seen.len()
         });
-        let mut meter = Meter::alone();
+        let mut meter = Meter::default();
         let out = get(&args(target, 64, 5000), &mut meter).await.unwrap();
         assert_eq!(echo.join().unwrap(), 5000);
         assert_eq!((out.ops, out.requests, out.varbinds), (5000, 5000, 5000));
@@ -320,7 +320,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_silent_agent_stalls_the_run() {
         let agent = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let mut meter = Meter::alone();
+        let mut meter = Meter::default();
         let out = get(&args(agent.local_addr().unwrap(), 4, 10), &mut meter)
             .await
             .unwrap();

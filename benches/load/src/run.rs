@@ -219,7 +219,8 @@ impl Snapshot {
 
 /// The measured window of a run: from just before the first request to
 /// just after the last completes (setup and teardown left out).
-#[derive(Debug)]
+/// `Meter::default()` watches no responder.
+#[derive(Debug, Default)]
 pub(crate) struct Meter {
     responder: Option<u32>,
     /// The responder to ask for its busy time, and the community.
@@ -235,17 +236,6 @@ impl Meter {
             busy: common
                 .responder_busy
                 .map(|addr| (addr, common.community.clone())),
-            start: None,
-            stop: None,
-        }
-    }
-
-    /// A meter without a responder to watch.
-    #[cfg(test)]
-    pub(crate) fn alone() -> Meter {
-        Meter {
-            responder: None,
-            busy: None,
             start: None,
             stop: None,
         }
