@@ -368,6 +368,129 @@ async fn tampered_responses_are_dropped_and_counted() {
     assert_eq!(d.stats().completed, 1);
 }
 
+/// The varbinds of an SNMPv3 response are decoded by the request that
+/// takes it, after the message was checked: malformed ones in an
+/// authenticated, decrypted response are the request's error (as a wrong
+/// privacy key's garbage is); in an unauthenticated Report to a request
+/// with a key, which nothing vouches for, they get the message dropped.
+#[tokio::test(start_paused = true)]
+async fn malformed_v3_varbinds_fail_an_authenticated_response_and_drop_an_unauthenticated_report() {
+    let engine_id = Bytes::from_static(b"\x80\x00\x1f\x88\x04malformed");
+    let auth = AuthKey::from_password(AuthProtocol::Sha256, "auth-passphrase", &engine_id).unwrap();
+    let privacy = PrivKey::from_password(
+        AuthProtocol::Sha256,
+        PrivProtocol::Aes128,
+        "priv-passphrase",
+        &engine_id,
+    )
+    .unwrap();
+    let net = TestNet::new(5);
+    let agent: SocketAddr = "10.0.5.1:161".parse().unwrap();
+    let (agent_auth, agent_priv, agent_engine) = (auth.clone(), privacy.clone(), engine_id.clone());
+    // The value of sysName.0 in the response: its tag (0x04) is made
+    // 0x5f, which no SMI type has, when the request asks for sysName.0.
+    let bad_value = Bytes::from_static(b"malformed");
+    let _agent = net.serve_with(agent, move |request, _from| {
+        let (msg, _) = MessageV3::decode(&Bytes::copy_from_slice(request)).unwrap();
+        let MsgData::Encrypted(encrypted) = &msg.data else {
+            panic!("the request is encrypted")
+        };
+        let plain = agent_priv
+            .decrypt(
+                msg.usm.engine_boots,
+                msg.usm.engine_time,
+                &msg.usm.priv_params,
+                encrypted,
+            )
+            .unwrap();
+        let scoped = ScopedPdu::decode(&Bytes::from(plain)).unwrap();
+        let malformed = scoped.pdu.varbinds[0].oid == oid!(1, 3, 6, 1, 2, 1, 1, 5, 0);
+        let mut pdu = scoped.pdu.clone();
+        pdu.pdu_type = PduType::Response;
+        pdu.varbinds[0].value = Value::OctetString(bad_value.clone());
+        let break_tag = |plain: &mut BytesMut| {
+            let at = plain.len() - bad_value.len() - 2;
+            assert_eq!(plain[at], 0x04);
+            plain[at] = 0x5f;
+        };
+        let response = ScopedPdu {
+            pdu: pdu.clone(),
+            ..scoped.clone()
+        };
+        let mut plain = BytesMut::new();
+        response.encode(&mut plain);
+        if malformed {
+            break_tag(&mut plain);
+        }
+        let (encrypted, params) = agent_priv.encrypt(5, 1000, 77, &plain);
+        let mut reply = msg.clone();
+        reply.flags &= !snmux::FLAG_REPORTABLE;
+        reply.usm.engine_id = agent_engine.clone();
+        reply.usm.engine_boots = 5;
+        reply.usm.engine_time = 1000;
+        reply.usm.auth_params = Bytes::from(vec![0; 24]);
+        reply.usm.priv_params = Bytes::copy_from_slice(&params);
+        reply.data = MsgData::Encrypted(Bytes::from(encrypted));
+        let mut buf = BytesMut::new();
+        let offset = reply.encode(&mut buf);
+        agent_auth.sign(&mut buf, offset).unwrap();
+        // First, an unauthenticated Report of the same msgID whose
+        // varbind does not decode.
+        let mut report = msg.clone();
+        report.flags = 0;
+        report.usm.engine_id = agent_engine.clone();
+        report.usm.auth_params = Bytes::new();
+        report.usm.priv_params = Bytes::new();
+        let mut report_pdu = pdu;
+        report_pdu.pdu_type = PduType::Report;
+        report.data = MsgData::Plaintext(ScopedPdu {
+            pdu: report_pdu,
+            ..scoped
+        });
+        let mut report_buf = BytesMut::new();
+        report.encode(&mut report_buf);
+        break_tag(&mut report_buf);
+        vec![Reply::new(report_buf.to_vec()), Reply::new(buf.to_vec())]
+    });
+    let transport = net.bind("10.0.5.100:40000".parse().unwrap());
+    let d = Dispatcher::start(Arc::new(transport), 16, 65507);
+    let usm = UsmRequest {
+        user_name: Bytes::from_static(b"someone"),
+        engine_id: engine_id.clone(),
+        engine_boots: 5,
+        engine_time: 990,
+        auth: Some(Arc::new(auth)),
+        privacy: Some(Arc::new(privacy)),
+        context_engine_id: engine_id.clone(),
+        context_name: Bytes::new(),
+    };
+    let good = d
+        .request_v3(
+            agent,
+            &usm,
+            get(&[oid!(1, 3, 6, 1, 2, 1, 1, 1, 0)]),
+            &options(),
+        )
+        .await
+        .unwrap();
+    assert!(good.authenticated);
+    assert_eq!(good.pdu.pdu_type, PduType::Response);
+    assert_eq!(good.pdu.varbinds[0].value, Value::from("malformed"));
+    assert_eq!(d.stats().dropped_decode_error, 1, "the Report was dropped");
+    let err = d
+        .request_v3(
+            agent,
+            &usm,
+            get(&[oid!(1, 3, 6, 1, 2, 1, 1, 5, 0)]),
+            &options(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, snmux::dispatcher::Error::Decryption), "{err}");
+    assert_eq!(d.stats().dropped_decode_error, 2);
+    assert_eq!(d.stats().completed, 2);
+}
+
 /// The offset of msgAuthenticationParameters' contents in a request.
 fn locate_auth(msg: &[u8]) -> usize {
     let (_, offset) = MessageV3::decode(&Bytes::copy_from_slice(msg)).unwrap();

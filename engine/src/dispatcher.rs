@@ -16,7 +16,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use futures::TryFutureExt;
+use futures::FutureExt;
 use futures::task::AtomicWaker;
 use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
@@ -221,72 +221,97 @@ impl Entry {
     }
 }
 
-/// What the receive path hands a request. Every request's cell in the
-/// table holds room for it: a community response is its PDU alone, and the
-/// rarer SNMPv3 one, with its engine fields, is boxed.
+/// What the receive path hands a request: a response checked by its
+/// header, whose varbinds are decoded by the request that takes it, on its
+/// own task, where the caller frees them (allocated and freed by one
+/// thread, one after the other, they stay in the allocator's per-thread
+/// cache). If they are malformed, that is the request's error, not a
+/// reason to wait for the timeout.
 enum Reply {
-    Pdu(Pdu),
-    /// A community response, checked by its header: its varbinds are
-    /// decoded by the request that takes it, on its own task, where the
-    /// caller frees them (allocated and freed by one thread, one after the
-    /// other, they stay in the allocator's per-thread cache).
+    /// A community response.
     Community(Undecoded),
-    V3(Box<ResponseV3>),
+    /// An SNMPv3 response, authenticated and decrypted.
+    V3(UndecodedV3),
 }
 
-/// A community Response-PDU whose varbinds are still bytes.
+/// A Response-PDU (or Report-PDU) whose varbinds are still bytes.
 struct Undecoded {
-    datagram: Bytes,
+    /// The bytes the PDU was read from: the datagram, or an SNMPv3
+    /// message's decrypted ScopedPDU.
+    bytes: Bytes,
     pdu_type: PduType,
     request_id: i32,
     error_status: i32,
     error_index: i32,
-    /// Where the varbinds lie in `datagram`.
+    /// Where the varbinds lie in `bytes`.
     varbinds: std::ops::Range<usize>,
 }
 
-impl Reply {
-    /// The reply with its varbinds decoded: if they are malformed, that is
-    /// the request's error ([`Error::Decode`]), not a reason to wait for
-    /// the timeout.
-    fn decoded(self) -> Result<Self, Error> {
-        match self {
-            Reply::Community(u) => {
-                let varbinds = crate::codec::varbinds_at(&u.datagram, u.varbinds.clone())
-                    .map_err(Error::Decode)?;
-                Ok(Reply::Pdu(Pdu {
-                    pdu_type: u.pdu_type,
-                    request_id: u.request_id,
-                    error_status: u.error_status,
-                    error_index: u.error_index,
-                    varbinds,
-                }))
+impl Undecoded {
+    fn decode(self) -> Result<Pdu, DecodeError> {
+        Ok(Pdu {
+            pdu_type: self.pdu_type,
+            request_id: self.request_id,
+            error_status: self.error_status,
+            error_index: self.error_index,
+            varbinds: crate::codec::varbinds_at(&self.bytes, self.varbinds)?,
+        })
+    }
+}
+
+/// A [`ResponseV3`] whose varbinds are still bytes.
+struct UndecodedV3 {
+    scoped: Undecoded,
+    engine_id: Bytes,
+    engine_boots: u32,
+    engine_time: u32,
+    authenticated: bool,
+    /// Whether the ScopedPDU was decrypted: varbinds that do not decode are
+    /// then [`Error::Decryption`], as the rest of it would be.
+    encrypted: bool,
+}
+
+impl UndecodedV3 {
+    fn decode(self) -> Result<ResponseV3, Error> {
+        let encrypted = self.encrypted;
+        let pdu = self.scoped.decode().map_err(|e| {
+            if encrypted {
+                Error::Decryption
+            } else {
+                Error::Decode(e)
             }
-            decoded => Ok(decoded),
+        })?;
+        Ok(ResponseV3 {
+            pdu,
+            engine_id: self.engine_id,
+            engine_boots: self.engine_boots,
+            engine_time: self.engine_time,
+            authenticated: self.authenticated,
+        })
+    }
+}
+
+impl Reply {
+    /// The reply's PDU, its varbinds decoded.
+    fn into_pdu(self) -> Result<Pdu, Error> {
+        match self {
+            Reply::Community(u) => u.decode().map_err(Error::Decode),
+            Reply::V3(r) => r.decode().map(|r| r.pdu),
         }
     }
 
-    /// The PDU of a [`Reply::decoded`] reply.
-    fn into_pdu(self) -> Pdu {
+    /// The reply as a [`ResponseV3`], its varbinds decoded: a community
+    /// response without engine fields.
+    fn into_v3(self) -> Result<ResponseV3, Error> {
         match self {
-            Reply::Pdu(pdu) => pdu,
-            Reply::V3(r) => r.pdu,
-            Reply::Community(_) => unreachable!("replies are decoded when taken"),
-        }
-    }
-
-    /// A community response as a [`ResponseV3`] without engine fields.
-    fn into_v3(self) -> ResponseV3 {
-        match self {
-            Reply::V3(r) => *r,
-            Reply::Community(_) => unreachable!("replies are decoded when taken"),
-            Reply::Pdu(pdu) => ResponseV3 {
-                pdu,
+            Reply::V3(r) => r.decode(),
+            Reply::Community(u) => Ok(ResponseV3 {
+                pdu: u.decode().map_err(Error::Decode)?,
                 engine_id: Bytes::new(),
                 engine_boots: 0,
                 engine_time: 0,
                 authenticated: false,
-            },
+            }),
         }
     }
 }
@@ -564,7 +589,7 @@ impl PendingRequest {
         }
         let reply = self.guard.table.take_reply(self.guard.id, None)?;
         self.guard.taken = true;
-        Some(reply.and_then(Reply::decoded).map(Reply::into_pdu))
+        Some(reply.and_then(Reply::into_pdu))
     }
 }
 
@@ -800,7 +825,7 @@ impl Dispatcher {
             Ok(())
         };
         self.exchange(target, expect, options, encode)
-            .map_ok(Reply::into_pdu)
+            .map(|reply| reply.and_then(Reply::into_pdu))
     }
 
     /// Sends an SNMPv3 request (RFC 3412 §7.1, RFC 3414 §3.1) and waits for
@@ -987,7 +1012,10 @@ where
     type Output = Result<ResponseV3, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().exchange.poll(cx).map_ok(Reply::into_v3)
+        self.project()
+            .exchange
+            .poll(cx)
+            .map(|reply| reply.and_then(Reply::into_v3))
     }
 }
 
@@ -1148,7 +1176,7 @@ where
         };
         if let Some(reply) = shared.table.take_reply(w.guard.id, Some(cx.waker())) {
             w.guard.taken = true;
-            return Poll::Ready(reply.and_then(Reply::decoded));
+            return Poll::Ready(reply);
         }
         let wake_at = w.wake_at;
         let output = loop {
@@ -1503,7 +1531,7 @@ impl Table {
         // The agent's answer; its varbinds are decoded when the request
         // takes it.
         let reply = Reply::Community(Undecoded {
-            datagram: datagram.clone(),
+            bytes: datagram.clone(),
             pdu_type: header.pdu_type,
             request_id: id,
             error_status: header.error_status,
@@ -1561,7 +1589,8 @@ impl Table {
                 );
             }
         }
-        let scoped = if h.flags & FLAG_PRIV != 0 {
+        let encrypted = h.flags & FLAG_PRIV != 0;
+        let scoped = if encrypted {
             match (&expect.privacy, h.encrypted()) {
                 // Decrypted in a copy in the arena: the scoped PDU's values
                 // share the arena's memory, as a community reply's share the
@@ -1571,7 +1600,10 @@ impl Table {
                         key.decrypt_in_place(h.engine_boots, h.engine_time, h.priv_params, plain)
                     })
                     .map_err(|_| Error::Decryption)
-                    .and_then(|plain| ScopedPdu::decode_pdu(&plain).map_err(|_| Error::Decryption)),
+                    .and_then(|plain| match ScopedPdu::decode_head(&plain) {
+                        Ok(head) => Ok((plain, head)),
+                        Err(_) => Err(Error::Decryption),
+                    }),
                 _ => {
                     return self.drop_datagram(
                         from,
@@ -1582,22 +1614,38 @@ impl Table {
                 }
             }
         } else {
-            h.scoped_pdu_alone(datagram).map_err(Error::Decode)
+            h.scoped_pdu_head(datagram)
+                .map(|head| (datagram.clone(), head))
+                .map_err(Error::Decode)
         };
         // Only what the request's key vouches for may fail the request; an
-        // unauthenticated message that does not decode is dropped.
-        let pdu = match scoped {
+        // unauthenticated message that does not decode is dropped: for it
+        // (a Report, to a request with a key), the varbinds are decoded
+        // here once to check them, and again by the request.
+        let vouched = authenticated || expect.auth.is_none();
+        let (bytes, head) = match scoped {
+            Ok((bytes, head))
+                if !vouched
+                    && crate::codec::varbinds_at(&bytes, head.varbinds.clone()).is_err() =>
+            {
+                return self.drop_datagram(
+                    from,
+                    Some(id),
+                    Routed::DecodeError,
+                    &"malformed varbinds",
+                );
+            }
             Ok(s) => s,
-            Err(e) if authenticated || expect.auth.is_none() => {
+            Err(e) if vouched => {
                 return self.complete(from, primary, Err(e), recent);
             }
             Err(e) => return self.drop_datagram(from, Some(id), Routed::DecodeError, &e),
         };
-        let acceptable = match pdu.pdu_type {
+        let acceptable = match head.pdu_type {
             // Reports correlate by msgID alone: agents put 0, 2^31-1 or a
             // random request-id in them.
             PduType::Report => true,
-            PduType::Response => pdu.request_id == id && (authenticated || expect.auth.is_none()),
+            PduType::Response => head.request_id == id && vouched,
             _ => false,
         };
         if !acceptable {
@@ -1609,7 +1657,7 @@ impl Table {
             );
         }
         if authenticated
-            && pdu.pdu_type == PduType::Response
+            && head.pdu_type == PduType::Response
             && !expect.in_time_window(&h, received.now())
         {
             return self.drop_datagram(
@@ -1619,15 +1667,23 @@ impl Table {
                 &"outside the time window",
             );
         }
-        let reply = ResponseV3 {
-            pdu,
+        let reply = UndecodedV3 {
+            scoped: Undecoded {
+                bytes,
+                pdu_type: head.pdu_type,
+                request_id: head.request_id,
+                error_status: head.error_status,
+                error_index: head.error_index,
+                varbinds: head.varbinds,
+            },
             // `h` was read from `datagram`: a slice of it, no copy.
             engine_id: datagram.slice_ref(h.engine_id),
             engine_boots: h.engine_boots,
             engine_time: h.engine_time,
             authenticated,
+            encrypted,
         };
-        self.complete(from, primary, Ok(Reply::V3(Box::new(reply))), recent)
+        self.complete(from, primary, Ok(Reply::V3(reply)), recent)
     }
 
     fn drop_datagram(

@@ -5,12 +5,14 @@
 //! offset, so that the caller signs the message in place; decoding returns
 //! the same offset, so that the caller verifies it in place.
 
+use std::ops::Range;
+
 use bytes::{BufMut, Bytes};
 
 use crate::ber::*;
 use crate::codec::{
-    Backward, Scan, decode_varbinds, encode_varbinds, null_request_bound, pdu_content_len_of,
-    request_lens, write_request,
+    Backward, Scan, encode_varbinds, null_request_bound, pdu_content_len_of, request_lens,
+    varbinds_at, write_request,
 };
 use crate::{DecodeError, DecodeErrorKind, Pdu, PduType, RequestPdu, RequestVarBinds, Version};
 
@@ -144,13 +146,26 @@ impl ScopedPdu {
         decode_scoped(outer.expect(TAG_SEQUENCE)?, bytes)
     }
 
-    /// As [`ScopedPdu::decode`], the PDU alone: contextEngineID and
-    /// contextName are checked, not kept (no `Bytes` made of them), for a
-    /// response whose context no one reads.
-    pub(crate) fn decode_pdu(bytes: &Bytes) -> Result<Pdu, DecodeError> {
+    /// As [`ScopedPdu::decode`], the PDU's fields before its
+    /// variable-bindings, and where those lie in `bytes`: contextEngineID
+    /// and contextName are checked, not kept, for a response whose context
+    /// no one reads; the varbinds are decoded later, by the request that
+    /// takes the response.
+    pub(crate) fn decode_head(bytes: &[u8]) -> Result<PduHead, DecodeError> {
         let mut outer = Reader::new(bytes);
-        decode_scoped_pdu(outer.expect(TAG_SEQUENCE)?, bytes)
+        decode_scoped_head(outer.expect(TAG_SEQUENCE)?)
     }
+}
+
+/// A PDU read up to its variable-bindings: the fields before them, and
+/// where they lie in the message (for [`varbinds_at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PduHead {
+    pub(crate) pdu_type: PduType,
+    pub(crate) request_id: i32,
+    pub(crate) error_status: i32,
+    pub(crate) error_index: i32,
+    pub(crate) varbinds: Range<usize>,
 }
 
 /// The tag and length octets of an element whose contents take `content`
@@ -175,16 +190,29 @@ fn decode_scoped(tlv: Tlv<'_>, bytes: &Bytes) -> Result<ScopedPdu, DecodeError> 
     })
 }
 
-/// [`decode_scoped`] without keeping the context.
-fn decode_scoped_pdu(tlv: Tlv<'_>, bytes: &Bytes) -> Result<Pdu, DecodeError> {
+/// [`decode_scoped`] up to the PDU's variable-bindings, without keeping the
+/// context.
+fn decode_scoped_head(tlv: Tlv<'_>) -> Result<PduHead, DecodeError> {
     let mut r = tlv.reader();
     r.expect(TAG_OCTET_STRING)?;
     r.expect(TAG_OCTET_STRING)?;
-    scoped_pdu_after_context(&mut r, bytes)
+    pdu_head(&mut r)
 }
 
 /// The PDU of a ScopedPDU, `r` past its contextEngineID and contextName.
 fn scoped_pdu_after_context(r: &mut Reader<'_>, bytes: &Bytes) -> Result<Pdu, DecodeError> {
+    let head = pdu_head(r)?;
+    Ok(Pdu {
+        pdu_type: head.pdu_type,
+        request_id: head.request_id,
+        error_status: head.error_status,
+        error_index: head.error_index,
+        varbinds: varbinds_at(bytes, head.varbinds)?,
+    })
+}
+
+/// The PDU at `r` up to its variable-bindings.
+fn pdu_head(r: &mut Reader<'_>) -> Result<PduHead, DecodeError> {
     let pdu_tlv = r.tlv()?;
     let pdu_type = match PduType::from_tag(pdu_tlv.tag) {
         Some(PduType::TrapV1) | None => {
@@ -196,8 +224,8 @@ fn scoped_pdu_after_context(r: &mut Reader<'_>, bytes: &Bytes) -> Result<Pdu, De
     let request_id = p.expect(TAG_INTEGER)?.i32()?;
     let error_status = p.expect(TAG_INTEGER)?.i32()?;
     let error_index = p.expect(TAG_INTEGER)?.i32()?;
-    let varbinds = decode_varbinds(p.expect(TAG_SEQUENCE)?.reader(), bytes)?;
-    Ok(Pdu {
+    let varbinds = p.expect(TAG_SEQUENCE)?.reader().span();
+    Ok(PduHead {
         pdu_type,
         request_id,
         error_status,
@@ -707,11 +735,10 @@ impl<'a> HeaderV3<'a> {
             .and_then(|tlv| decode_scoped(tlv, bytes))
     }
 
-    /// As [`HeaderV3::scoped_pdu`], the PDU alone (see
-    /// [`ScopedPdu::decode_pdu`]).
-    pub(crate) fn scoped_pdu_alone(&self, bytes: &Bytes) -> Result<Pdu, DecodeError> {
-        self.plaintext(bytes)
-            .and_then(|tlv| decode_scoped_pdu(tlv, bytes))
+    /// As [`HeaderV3::scoped_pdu`], the PDU up to its variable-bindings
+    /// (see [`ScopedPdu::decode_head`]).
+    pub(crate) fn scoped_pdu_head(&self, bytes: &Bytes) -> Result<PduHead, DecodeError> {
+        self.plaintext(bytes).and_then(decode_scoped_head)
     }
 
     /// The plaintext ScopedPDU's element, inside `bytes`.
